@@ -1,0 +1,60 @@
+import { IMAGE_DLLCHARACTERISTICS_WDM_DRIVER, IMAGE_FILE_DLL, IMAGE_SUBSYSTEM_NATIVE, type PeImage } from '../pe/index.js';
+
+export type ImageKind = 'driver' | 'dll' | 'exe' | 'efi';
+
+export interface ImageClassification {
+  kind: ImageKind;
+  /** Runs in the Windows kernel: HVCI applies to it. */
+  kernelMode: boolean;
+  /** Why we think so, in a few words ("native subsystem; imports ntoskrnl.exe"). */
+  reason: string;
+}
+
+/** Modules only kernel-mode code imports. Any *.sys import also counts. */
+const KERNEL_MODULES = new Set([
+  'ntoskrnl.exe',
+  'ntkrnlpa.exe',
+  'ntkrnlmp.exe',
+  'ntkrpamp.exe',
+  'hal.dll',
+  'halmacpi.dll',
+  'halaacpi.dll',
+  'bootvid.dll',
+  'kdcom.dll',
+  'ci.dll',
+  'pshed.dll',
+  'werkernel.sys',
+]);
+
+const EFI_SUBSYSTEMS = new Set([10, 11, 12, 13]);
+
+export function classify(image: PeImage): ImageClassification {
+  const subsystem = image.optionalHeader.subsystem;
+  if (EFI_SUBSYSTEMS.has(subsystem)) {
+    return { kind: 'efi', kernelMode: false, reason: `UEFI image (subsystem ${image.subsystemName})` };
+  }
+  const dlls = image.allImports.map((m) => m.dll.toLowerCase());
+  const kernelImports = dlls.filter((d) => KERNEL_MODULES.has(d) || d.endsWith('.sys'));
+  const isDll = (image.fileHeader.characteristics & IMAGE_FILE_DLL) !== 0;
+  if (kernelImports.length > 0) {
+    const names = [...new Set(kernelImports)].slice(0, 3).join(', ');
+    return { kind: 'driver', kernelMode: true, reason: `imports kernel module${kernelImports.length > 1 ? 's' : ''} ${names}` };
+  }
+  if ((image.optionalHeader.dllCharacteristics & IMAGE_DLLCHARACTERISTICS_WDM_DRIVER) !== 0) {
+    return { kind: 'driver', kernelMode: true, reason: 'WDM_DRIVER flag set in DllCharacteristics' };
+  }
+  if (subsystem === IMAGE_SUBSYSTEM_NATIVE) {
+    // Native user-mode programs (smss.exe, autochk.exe) import ntdll.dll and nothing else.
+    if (dlls.length > 0 && dlls.every((d) => d === 'ntdll.dll')) {
+      return { kind: 'exe', kernelMode: false, reason: 'native subsystem, imports only ntdll.dll' };
+    }
+    return {
+      kind: 'driver',
+      kernelMode: true,
+      reason: dlls.length === 0 ? 'native subsystem, no imports' : 'native subsystem',
+    };
+  }
+  return isDll
+    ? { kind: 'dll', kernelMode: false, reason: `subsystem ${image.subsystemName}` }
+    : { kind: 'exe', kernelMode: false, reason: `subsystem ${image.subsystemName}` };
+}

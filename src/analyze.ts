@@ -1,0 +1,117 @@
+import { sha256 as sha256Digest } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { classify } from './analysis/image-kind.js';
+import { hex, parsePe, type PeImage, rights } from './pe/index.js';
+import type { FileReport, Finding, ImageFacts } from './report/model.js';
+import { verdictOf } from './report/model.js';
+import { rules } from './rules/index.js';
+import { DEFAULT_TARGET_OS, type TargetOs } from './rules/target-os.js';
+import { type AnalysisOptions, formatMessage, type Rule } from './rules/types.js';
+
+export interface AnalyzeOptions {
+  /** Shown in the report; the core never touches the file system. */
+  path?: string;
+  /** Precomputed SHA-256 (hex); computed here when absent. */
+  sha256?: string;
+  targetOs?: TargetOs;
+  /** Rules to run; all registered rules by default. */
+  rules?: readonly Rule[];
+}
+
+export const docsPathOf = (ruleId: string): string => `docs/rules/${ruleId}.md`;
+
+/** Analyses one file's bytes. Pure: no I/O, never throws on bad input. */
+export function analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): FileReport {
+  const base = {
+    path: options.path ?? '<memory>',
+    sha256: options.sha256 ?? bytesToHex(sha256Digest(bytes)),
+    size: bytes.byteLength,
+  };
+  const parsed = parsePe(bytes);
+  if (!parsed.ok) {
+    return {
+      ...base,
+      status: 'error',
+      error: parsed.error.message,
+      errorCode: parsed.error.code,
+      kind: 'not-pe',
+      kernelMode: false,
+      machine: 'unknown',
+      verdict: 'unknown',
+      findings: [],
+      problems: [],
+    };
+  }
+  const image = parsed.image;
+  const cls = classify(image);
+  const analysisOptions: AnalysisOptions = { targetOs: options.targetOs ?? DEFAULT_TARGET_OS };
+  const findings = runRules(image, options.rules ?? rules, analysisOptions);
+  return {
+    ...base,
+    status: 'analyzed',
+    kind: cls.kind,
+    kernelMode: cls.kernelMode,
+    kindReason: cls.reason,
+    machine: image.machineName,
+    format: image.is64 ? 'PE32+' : 'PE32',
+    subsystem: image.subsystemName,
+    verdict: verdictOf(findings),
+    findings,
+    problems: [...image.issues],
+    image: imageFacts(image),
+  };
+}
+
+function runRules(image: PeImage, list: readonly Rule[], options: AnalysisOptions): Finding[] {
+  const findings: Finding[] = [];
+  for (const rule of list) {
+    const { meta } = rule;
+    rule.check(image, {
+      options,
+      report(messageId, args, details = {}) {
+        const template = (meta.messages as Record<string, string>)[messageId];
+        if (template === undefined) throw new Error(`rule ${meta.id} reported unknown message id ${messageId}`);
+        const { severity, ...where } = details;
+        findings.push({
+          ruleId: meta.id,
+          severity: severity ?? meta.defaultSeverity,
+          message: formatMessage(template, args),
+          messageId,
+          arguments: args,
+          ...where,
+          fix: meta.docs.resolution,
+          docs: docsPathOf(meta.id),
+        });
+      },
+    });
+  }
+  return findings;
+}
+
+function imageFacts(image: PeImage): ImageFacts {
+  const oh = image.optionalHeader;
+  const facts: ImageFacts = {
+    imageBase: hex(oh.imageBase),
+    entryPointRva: hex(oh.addressOfEntryPoint),
+    sectionAlignment: hex(oh.sectionAlignment),
+    fileAlignment: hex(oh.fileAlignment),
+    sizeOfImage: hex(oh.sizeOfImage),
+    dllCharacteristics: hex(oh.dllCharacteristics, 4),
+    linkerVersion: `${oh.majorLinkerVersion}.${oh.minorLinkerVersion}`,
+    sections: image.sections.map((s) => ({
+      name: s.name,
+      virtualAddress: hex(s.virtualAddress),
+      virtualSize: hex(s.virtualSize),
+      sizeOfRawData: hex(s.sizeOfRawData),
+      pointerToRawData: hex(s.pointerToRawData),
+      characteristics: hex(s.characteristics, 8),
+      rights: rights(s.characteristics),
+    })),
+    imports: image.allImports.map((m) => ({ dll: m.dll, delayLoaded: m.delayLoaded, functions: m.functions.length })),
+    relocationCount: image.baseRelocations.entries.length,
+    signed: image.security?.insideFile ?? false,
+  };
+  const pdb = image.debugInfo?.codeView?.pdbPath;
+  if (pdb) facts.pdbPath = pdb;
+  return facts;
+}

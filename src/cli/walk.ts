@@ -1,0 +1,105 @@
+import { open, opendir, realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface WalkEntry {
+  path: string;
+  /** Named on the command line (analysed even when it is not a PE file). */
+  explicit: boolean;
+}
+
+export interface WalkOutcome {
+  skipped: number;
+  errors: Array<{ path: string; error: string }>;
+}
+
+/**
+ * Yields the files to analyse: every file named explicitly, and every file under a named
+ * directory that starts with "MZ" (other files there are counted as skipped). Symlinks are
+ * followed; a directory reached twice (a loop) is reported, not re-entered.
+ */
+export async function* walk(inputs: readonly string[], outcome: WalkOutcome): AsyncGenerator<WalkEntry> {
+  const visited = new Set<string>();
+  for (const input of inputs) {
+    let info;
+    try {
+      info = await stat(input);
+    } catch (e) {
+      outcome.errors.push({ path: input, error: describe(e) });
+      continue;
+    }
+    if (info.isDirectory()) yield* walkDirectory(input, visited, outcome);
+    else yield { path: input, explicit: true };
+  }
+}
+
+async function* walkDirectory(dir: string, visited: Set<string>, outcome: WalkOutcome): AsyncGenerator<WalkEntry> {
+  let real: string;
+  try {
+    real = await realpath(dir);
+  } catch (e) {
+    outcome.errors.push({ path: dir, error: describe(e) });
+    return;
+  }
+  if (visited.has(real)) {
+    outcome.errors.push({ path: dir, error: `directory already visited as ${real} (symlink loop?); not entered again` });
+    return;
+  }
+  visited.add(real);
+  let names: string[];
+  try {
+    const handle = await opendir(dir);
+    names = [];
+    for await (const entry of handle) names.push(entry.name);
+  } catch (e) {
+    outcome.errors.push({ path: dir, error: describe(e) });
+    return;
+  }
+  names.sort();
+  for (const name of names) {
+    const path = join(dir, name);
+    let info;
+    try {
+      info = await stat(path);
+    } catch (e) {
+      outcome.errors.push({ path, error: describe(e) });
+      continue;
+    }
+    if (info.isDirectory()) {
+      yield* walkDirectory(path, visited, outcome);
+    } else if (info.isFile()) {
+      if (await startsWithMz(path, outcome)) yield { path, explicit: false };
+      else outcome.skipped++;
+    }
+  }
+}
+
+async function startsWithMz(path: string, outcome: WalkOutcome): Promise<boolean> {
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const buf = Buffer.alloc(2);
+      const { bytesRead } = await handle.read(buf, 0, 2, 0);
+      return bytesRead === 2 && buf[0] === 0x4d && buf[1] === 0x5a;
+    } finally {
+      await handle.close();
+    }
+  } catch (e) {
+    outcome.errors.push({ path, error: describe(e) });
+    return false;
+  }
+}
+
+export function describe(e: unknown): string {
+  if (e && typeof e === 'object' && 'code' in e) {
+    const code = String((e as { code: unknown }).code);
+    const known: Record<string, string> = {
+      ENOENT: 'no such file or directory',
+      EACCES: 'permission denied',
+      EPERM: 'operation not permitted',
+      ELOOP: 'too many levels of symbolic links',
+      EISDIR: 'is a directory',
+    };
+    return known[code] ?? `${code}: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,120 @@
+import { hex } from './bytes.js';
+import type { AddressSpace } from './address-space.js';
+import { DirectoryIndex } from './constants.js';
+
+export interface ImportedFunction {
+  /** Name, or undefined when imported by ordinal. */
+  name?: string;
+  ordinal?: number;
+  hint?: number;
+  /** RVA of this function's IAT slot: code calls through `[ImageBase + iatRva]`. */
+  iatRva: number;
+}
+
+export interface ImportedModule {
+  dll: string;
+  delayLoaded: boolean;
+  /** RVA of the descriptor (20-byte IMAGE_IMPORT_DESCRIPTOR or 32-byte delay descriptor). */
+  descriptorRva: number;
+  /** FirstThunk: the IAT array the loader fills. */
+  iatRva: number;
+  functions: ImportedFunction[];
+}
+
+const MAX_MODULES = 4096;
+const MAX_FUNCTIONS_PER_MODULE = 65536;
+
+export function parseImports(space: AddressSpace): ImportedModule[] {
+  const dir = space.directory(DirectoryIndex.import);
+  if (!dir) return [];
+  const modules: ImportedModule[] = [];
+  for (let i = 0; i < MAX_MODULES; i++) {
+    const at = dir.virtualAddress + i * 20;
+    const lookup = space.u32(at);
+    const nameRva = space.u32(at + 12);
+    const firstThunk = space.u32(at + 16);
+    if (lookup === undefined || nameRva === undefined || firstThunk === undefined) {
+      space.log.add('IMPORT_TABLE_MALFORMED', `import descriptor ${i} at RVA ${hex(at)} is outside the image`);
+      break;
+    }
+    if (lookup === 0 && nameRva === 0 && firstThunk === 0) break;
+    const dll = space.cString(nameRva, 256);
+    if (dll === undefined) {
+      space.log.add('IMPORT_TABLE_MALFORMED', `import descriptor ${i}: DLL name RVA ${hex(nameRva)} is unreadable`);
+      continue;
+    }
+    // Bound (pre-resolved) imports keep names only in the lookup table; fall back to the IAT.
+    const functions = readThunks(space, lookup !== 0 ? lookup : firstThunk, firstThunk, dll, false);
+    modules.push({ dll, delayLoaded: false, descriptorRva: at, iatRva: firstThunk, functions });
+  }
+  return modules;
+}
+
+export function parseDelayImports(space: AddressSpace): ImportedModule[] {
+  const dir = space.directory(DirectoryIndex.delayImport);
+  if (!dir) return [];
+  const modules: ImportedModule[] = [];
+  const imageBase = Number(space.imageBase);
+  for (let i = 0; i < MAX_MODULES; i++) {
+    const at = dir.virtualAddress + i * 32;
+    const attributes = space.u32(at);
+    const rawName = space.u32(at + 4);
+    const rawIat = space.u32(at + 12);
+    const rawInt = space.u32(at + 16);
+    if (attributes === undefined || rawName === undefined || rawIat === undefined || rawInt === undefined) {
+      space.log.add('DELAY_IMPORT_TABLE_MALFORMED', `delay-import descriptor ${i} at RVA ${hex(at)} is outside the image`);
+      break;
+    }
+    if (rawName === 0 && rawIat === 0 && rawInt === 0) break;
+    // Attribute bit 0 clear: old (VC6) descriptors hold VAs instead of RVAs.
+    const toRva = (v: number) => ((attributes & 1) === 0 && v !== 0 ? (v - imageBase) >>> 0 : v);
+    const dll = space.cString(toRva(rawName), 256);
+    if (dll === undefined) {
+      space.log.add('DELAY_IMPORT_TABLE_MALFORMED', `delay-import descriptor ${i}: DLL name is unreadable`);
+      continue;
+    }
+    const functions = readThunks(space, toRva(rawInt), toRva(rawIat), dll, true);
+    modules.push({ dll, delayLoaded: true, descriptorRva: at, iatRva: toRva(rawIat), functions });
+  }
+  return modules;
+}
+
+function readThunks(
+  space: AddressSpace,
+  lookupRva: number,
+  iatRva: number,
+  dll: string,
+  delay: boolean,
+): ImportedFunction[] {
+  const size = space.pointerSize;
+  const ordinalFlag = size === 8 ? 1n << 63n : 1n << 31n;
+  const functions: ImportedFunction[] = [];
+  for (let j = 0; j < MAX_FUNCTIONS_PER_MODULE; j++) {
+    const thunk = space.pointer(lookupRva + j * size);
+    if (thunk === undefined) {
+      space.log.add(
+        delay ? 'DELAY_IMPORT_TABLE_MALFORMED' : 'IMPORT_TABLE_MALFORMED',
+        `import lookup table of ${dll} at RVA ${hex(lookupRva)} runs outside the image`,
+      );
+      break;
+    }
+    if (thunk === 0n) break;
+    const slot = iatRva + j * size;
+    if ((thunk & ordinalFlag) !== 0n) {
+      functions.push({ ordinal: Number(thunk & 0xffffn), iatRva: slot });
+      continue;
+    }
+    const hintRva = Number(thunk & 0x7fffffffn);
+    const name = space.cString(hintRva + 2, 512);
+    if (name === undefined) {
+      space.log.add(
+        delay ? 'DELAY_IMPORT_TABLE_MALFORMED' : 'IMPORT_TABLE_MALFORMED',
+        `import ${j} of ${dll}: name at RVA ${hex(hintRva)} is unreadable`,
+      );
+      functions.push({ iatRva: slot });
+      continue;
+    }
+    functions.push({ name, hint: space.u16(hintRva) ?? 0, iatRva: slot });
+  }
+  return functions;
+}

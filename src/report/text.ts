@@ -1,0 +1,95 @@
+import { createColors } from 'picocolors';
+import { hex } from '../pe/index.js';
+import type { FileReport, Finding, ScanReport, Verdict } from './model.js';
+
+export interface TextOptions {
+  color: boolean;
+  /** Also list compatible files and tolerated structural problems. */
+  verbose: boolean;
+  /** Only files with findings, no notes for clean files. */
+  quiet: boolean;
+}
+
+type Colors = ReturnType<typeof createColors>;
+
+const KIND_LABEL: Record<string, string> = {
+  driver: 'kernel driver',
+  dll: 'user-mode DLL',
+  exe: 'user-mode program',
+  efi: 'UEFI image',
+};
+
+/** Renders a scan as terminal text. Pure: the caller decides where it goes. */
+export function renderText(report: ScanReport, options: TextOptions): string {
+  const c = createColors(options.color);
+  const out: string[] = [];
+  for (const file of report.files) {
+    if (file.status === 'error') continue; // one-line errors go to stderr, see cli
+    if (file.findings.length === 0 && !options.verbose && (options.quiet || file.problems.length === 0)) {
+      if (!options.quiet) out.push(`${verdictLabel(c, file.verdict)}  ${file.path}`);
+      continue;
+    }
+    out.push(...renderFile(c, file, options), '');
+  }
+  out.push(summaryLine(c, report));
+  return out.join('\n') + '\n';
+}
+
+function renderFile(c: Colors, file: FileReport, options: TextOptions): string[] {
+  const lines = [`${verdictLabel(c, file.verdict)}  ${c.bold(file.path)}`];
+  lines.push(c.dim(`  ${KIND_LABEL[file.kind] ?? file.kind} (${file.kindReason ?? ''}) · ${file.machine} ${file.format ?? ''}`));
+  if (!file.kernelMode) {
+    lines.push(c.dim('  not a kernel-mode image: HVCI governs kernel code, so these findings are for information.'));
+  }
+  if (file.machine !== 'x64' && file.machine !== 'x86') {
+    lines.push(c.dim(`  ${file.machine}: image rules checked; call-site analysis covers only x86 and x64.`));
+  }
+  for (const f of file.findings) lines.push(...renderFinding(c, f));
+  if (options.verbose || file.findings.length > 0) {
+    for (const p of file.problems) {
+      lines.push(c.yellow(`  problem  ${p.code}: ${p.message}${p.offset === undefined ? '' : ` (file offset ${hex(p.offset)})`}`));
+    }
+  }
+  return lines;
+}
+
+function renderFinding(c: Colors, f: Finding): string[] {
+  const sev = f.severity === 'error' ? c.red('error  ') : f.severity === 'warning' ? c.yellow('warning') : c.cyan('note   ');
+  const where = [
+    f.rva === undefined ? undefined : `RVA ${hex(f.rva)}`,
+    f.section === undefined ? undefined : `section ${f.section === '' ? '(unnamed)' : f.section}`,
+    f.fileOffset === undefined ? undefined : `file offset ${hex(f.fileOffset)}`,
+  ].filter(Boolean);
+  const lines = [`  ${sev}  ${c.bold(f.ruleId)}  ${f.message}`];
+  if (where.length > 0) lines.push(c.dim(`           at ${where.join(' · ')}`));
+  lines.push(`           ${c.green('fix:')} ${f.fix}`);
+  return lines;
+}
+
+function verdictLabel(c: Colors, verdict: Verdict): string {
+  switch (verdict) {
+    case 'incompatible':
+      return c.red(c.bold('INCOMPATIBLE'));
+    case 'warnings':
+      return c.yellow('WARNINGS    ');
+    case 'compatible':
+      return c.green('COMPATIBLE  ');
+    default:
+      return c.magenta('NOT ANALYSED');
+  }
+}
+
+function summaryLine(c: Colors, report: ScanReport): string {
+  const s = report.summary;
+  const parts = [
+    `${s.incompatible} incompatible`,
+    `${s.warnings} with warnings`,
+    `${s.compatible} compatible`,
+  ];
+  if (s.errors > 0) parts.push(`${s.errors} not analysed`);
+  let line = `${s.files} file${s.files === 1 ? '' : 's'} (${s.kernelDrivers} kernel-mode): ${parts.join(', ')}.`;
+  if (s.skipped > 0) line += ` ${s.skipped} non-PE file${s.skipped === 1 ? '' : 's'} skipped.`;
+  if (report.walkErrors.length > 0) line += ` ${report.walkErrors.length} path(s) could not be read.`;
+  line += ` Target OS: ${s.targetOs}.`;
+  return c.bold(line);
+}

@@ -1,0 +1,68 @@
+import type { PeImage } from '../pe/index.js';
+import type { TargetOs } from './target-os.js';
+
+export type Severity = 'error' | 'warning' | 'note';
+
+/** Values a message template can interpolate ("{section}"). */
+export type MessageArguments = Record<string, string | number>;
+
+export interface RuleDocs {
+  /** One line: what the rule flags. */
+  title: string;
+  /** What the rule checks and why HVCI cares, in a few sentences (our words). */
+  description: string;
+  /** The fix, in one sentence. */
+  resolution: string;
+  /** Section of the rule book (../shared/spec/hvci-rules.md) that defines the rule. */
+  ruleBook: string;
+  /** Driver Verifier code-integrity equivalent (bug check 0xC4 parameter 1), if any. */
+  verifier?: string;
+  /** WDK Code Analysis / BinSkim equivalents, if any. */
+  related?: string;
+  /** Parts of the rule that rest on facts the rule book marks unconfirmed. */
+  unconfirmed?: string;
+}
+
+export interface RuleMeta<M extends string = string> {
+  /** The rule book's id: also the file name and docs/rules/<id>.md. */
+  id: string;
+  defaultSeverity: Severity;
+  docs: RuleDocs;
+  /** Message templates by id; findings carry the id plus arguments. */
+  messages: Record<M, string>;
+}
+
+/** Where a finding points and what proves it. */
+export interface FindingDetails {
+  rva?: number;
+  fileOffset?: number;
+  section?: string;
+  /** Structured proof: section headers, relocation entries, directory entries… */
+  evidence?: Record<string, unknown>;
+  /** Overrides the rule's default severity (target OS, heuristics). */
+  severity?: Severity;
+}
+
+export interface AnalysisOptions {
+  /** The oldest Windows release the driver must load on. */
+  targetOs: TargetOs;
+}
+
+export interface RuleContext<M extends string = string> {
+  readonly options: AnalysisOptions;
+  report(messageId: M, args: MessageArguments, details?: FindingDetails): void;
+}
+
+export interface Rule<M extends string = string> {
+  meta: RuleMeta<M>;
+  check(image: PeImage, ctx: RuleContext<M>): void;
+}
+
+/** Identity helper so each rule module infers its message ids. */
+export function defineRule<M extends string>(rule: Rule<M>): Rule<M> {
+  return rule;
+}
+
+export function formatMessage(template: string, args: MessageArguments): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in args ? String(args[key]) : whole));
+}
