@@ -38,7 +38,8 @@ export function classify(image: PeImage): ImageClassification {
   const isDll = (image.fileHeader.characteristics & IMAGE_FILE_DLL) !== 0;
   if (kernelImports.length > 0) {
     const names = [...new Set(kernelImports)].slice(0, 3).join(', ');
-    return { kind: 'driver', kernelMode: true, reason: `imports kernel module${kernelImports.length > 1 ? 's' : ''} ${names}` };
+    const what = isDll ? 'kernel-mode DLL; ' : '';
+    return { kind: 'driver', kernelMode: true, reason: `${what}imports kernel module${kernelImports.length > 1 ? 's' : ''} ${names}` };
   }
   if ((image.optionalHeader.dllCharacteristics & IMAGE_DLLCHARACTERISTICS_WDM_DRIVER) !== 0) {
     return { kind: 'driver', kernelMode: true, reason: 'WDM_DRIVER flag set in DllCharacteristics' };
