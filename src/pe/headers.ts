@@ -63,10 +63,10 @@ const OPTIONAL_FIXED_SIZE = { pe32: 96, pe32plus: 112 } as const;
 
 /** Parses DOS, COFF and optional headers. Returns a fatal issue when there is no PE image to analyse. */
 export function parseHeaders(view: ByteView, log: IssueLog): Headers | PeIssue {
+  if (view.u16(0) !== 0x5a4d) return { code: 'NOT_MZ', message: 'no MZ signature at offset 0: not a PE file', offset: 0 };
   if (view.length < DOS_HEADER_SIZE) {
     return { code: 'FILE_TOO_SMALL', message: `file is ${view.length} bytes, smaller than a DOS header (64 bytes)` };
   }
-  if (view.u16(0) !== 0x5a4d) return { code: 'NOT_MZ', message: 'no MZ signature at offset 0: not a PE file', offset: 0 };
   const eLfanew = view.u32(0x3c) as number;
   if (!view.has(eLfanew, 4 + FILE_HEADER_SIZE)) {
     return {
