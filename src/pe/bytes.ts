@@ -60,7 +60,7 @@ export class ByteView {
     for (let i = offset; i < end; i++) {
       const c = this.bytes[i] as number;
       if (c === 0) return text;
-      text += String.fromCharCode(c);
+      text += printable(c);
     }
     return undefined;
   }
@@ -72,10 +72,18 @@ export class ByteView {
     let text = '';
     for (const c of raw) {
       if (c === 0) break;
-      text += String.fromCharCode(c);
+      text += printable(c);
     }
     return text;
   }
+}
+
+/**
+ * Strings from a file reach terminals and reports: anything but printable ASCII is
+ * shown as \xNN, so a hostile name cannot inject newlines or escape sequences.
+ */
+function printable(c: number): string {
+  return c >= 0x20 && c < 0x7f && c !== 0x5c ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
 }
 
 export function hex(value: number | bigint, width = 0): string {

@@ -20,7 +20,8 @@ export type PeIssueCode =
   | 'EXCEPTION_TABLE_MALFORMED'
   | 'LOAD_CONFIG_MALFORMED'
   | 'DEBUG_DIRECTORY_MALFORMED'
-  | 'SECURITY_DIRECTORY_OUTSIDE_FILE';
+  | 'SECURITY_DIRECTORY_OUTSIDE_FILE'
+  | 'MORE_PROBLEMS';
 
 export interface PeIssue {
   code: PeIssueCode;
@@ -29,16 +30,34 @@ export interface PeIssue {
   offset?: number;
 }
 
-/** Collects issues, dropping exact repeats so a hostile file cannot flood the report. */
+/**
+ * Collects issues. Exact repeats are dropped and each code is kept at most PER_CODE
+ * times, so a hostile file cannot flood the report; `items` ends with a count of what
+ * was left out.
+ */
 export class IssueLog {
-  readonly items: PeIssue[] = [];
+  private readonly kept: PeIssue[] = [];
   private readonly seen = new Set<string>();
-  private static readonly LIMIT = 200;
+  private readonly perCode = new Map<PeIssueCode, number>();
+  private suppressed = 0;
+  private static readonly PER_CODE = 5;
 
   add(code: PeIssueCode, message: string, offset?: number): void {
     const key = `${code}:${message}`;
-    if (this.seen.has(key) || this.items.length >= IssueLog.LIMIT) return;
+    if (this.seen.has(key)) return;
     this.seen.add(key);
-    this.items.push(offset === undefined ? { code, message } : { code, message, offset });
+    const n = this.perCode.get(code) ?? 0;
+    this.perCode.set(code, n + 1);
+    if (n >= IssueLog.PER_CODE) {
+      this.suppressed++;
+      return;
+    }
+    this.kept.push(offset === undefined ? { code, message } : { code, message, offset });
+  }
+
+  get items(): PeIssue[] {
+    if (this.suppressed === 0) return this.kept;
+    const more: PeIssue = { code: 'MORE_PROBLEMS', message: `${this.suppressed} more problems of the kinds above were not listed` };
+    return [...this.kept, more];
   }
 }

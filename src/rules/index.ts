@@ -4,7 +4,6 @@ import initSectionRwx from './init-section-rwx.js';
 import sectionAlignment from './section-alignment.js';
 import straddlingRelocation from './straddling-relocation.js';
 import type { Rule } from './types.js';
-import unsupportedRelocationType from './unsupported-relocation-type.js';
 
 /** The registry: one line per rule, sorted by id. */
 export const rules: readonly Rule[] = [
@@ -13,7 +12,6 @@ export const rules: readonly Rule[] = [
   initSectionRwx,
   sectionAlignment,
   straddlingRelocation,
-  unsupportedRelocationType,
 ] as Rule[];
 
 export function findRule(id: string): Rule | undefined {

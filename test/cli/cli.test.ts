@@ -7,6 +7,7 @@ import type { ScanReport } from '../../src/index.js';
 import { runCli } from '../helpers/cli.js';
 import { reportSchemaErrors } from '../helpers/schema.js';
 
+// eslint-disable-next-line no-control-regex -- looking for terminal escapes is the point
 const ANSI = /\x1b\[/;
 const tmp = () => mkdtempSync(join(tmpdir(), 'hvci-cli-'));
 

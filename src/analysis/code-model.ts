@@ -1,0 +1,179 @@
+/**
+ * The decoded view of one image that every call-site rule shares: decoder, functions,
+ * import slots and per-function instruction lists with their control-flow edges. Built
+ * lazily and cached per PeImage (`codeModelOf`), so the rules decode each function once.
+ */
+import { isExecutable, type PeImage } from '../pe/index.js';
+import { type Bitness, CodeReader, formatInstruction, type Insn } from './decoder.js';
+import {
+  branchTarget,
+  type CodeFunction,
+  discoverX64Functions,
+  discoverX86Functions,
+  fallsThrough,
+  FunctionIndex,
+} from './functions.js';
+
+export const MACHINE_I386 = 0x014c;
+export const MACHINE_AMD64 = 0x8664;
+
+export interface ImportSlot {
+  dll: string;
+  /** Function name, or `#<ordinal>`. */
+  name: string;
+  delayLoaded: boolean;
+  /** RVA of the IAT slot. */
+  rva: number;
+}
+
+/** A function's instructions in address order, with block structure for backward walks. */
+export interface FunctionCode {
+  fn: CodeFunction;
+  insns: Insn[];
+  /** Index of the instruction at an RVA. */
+  indexOf: Map<number, number>;
+  /** For each instruction index that starts a block: indexes of the instructions that flow into it. */
+  preds: Map<number, number[]>;
+}
+
+export type Unsupported = { supported: false; reason: string };
+
+export class CodeModel {
+  readonly bitness: Bitness;
+  readonly imageBase: bigint;
+  readonly reader: CodeReader;
+  private functionIndex: FunctionIndex | undefined;
+  private readonly codeCache = new Map<number, FunctionCode>();
+  private slotMap: Map<number, ImportSlot> | undefined;
+
+  constructor(readonly image: PeImage) {
+    this.bitness = image.machine === MACHINE_AMD64 ? 64 : 32;
+    this.imageBase = image.optionalHeader.imageBase;
+    this.reader = new CodeReader(image.space, this.bitness, this.imageBase);
+  }
+
+  get pointerSize(): 4 | 8 {
+    return this.bitness === 64 ? 8 : 4;
+  }
+
+  get functions(): FunctionIndex {
+    if (!this.functionIndex) {
+      this.functionIndex =
+        this.bitness === 64 ? discoverX64Functions(this.image, this.reader) : discoverX86Functions(this.image, this.reader);
+    }
+    return this.functionIndex;
+  }
+
+  /** IAT slots of all imports, normal and delay-loaded, by slot RVA. */
+  get importSlots(): Map<number, ImportSlot> {
+    if (!this.slotMap) {
+      const map = new Map<number, ImportSlot>();
+      for (const m of this.image.allImports) {
+        for (const f of m.functions) {
+          const name = f.name ?? `#${f.ordinal ?? '?'}`;
+          map.set(f.iatRva, { dll: m.dll, name, delayLoaded: m.delayLoaded, rva: f.iatRva });
+        }
+      }
+      this.slotMap = map;
+    }
+    return this.slotMap;
+  }
+
+  /** Executable sections' file bytes with their RVAs (what byte scans walk). */
+  codeSections(): Array<{ rva: number; bytes: Uint8Array }> {
+    const out: Array<{ rva: number; bytes: Uint8Array }> = [];
+    for (const s of this.image.sections) {
+      if (!isExecutable(s)) continue;
+      const bytes = this.image.space.bytesAt(s.virtualAddress, s.virtualSize || s.sizeOfRawData);
+      if (bytes && bytes.length > 0) out.push({ rva: s.virtualAddress, bytes });
+    }
+    return out;
+  }
+
+  /** Decoded instructions of a function, cached. */
+  code(fn: CodeFunction): FunctionCode {
+    let code = this.codeCache.get(fn.start);
+    if (!code) {
+      code = buildFunctionCode(fn, fn.instructions ?? this.decodeRanges(fn));
+      this.codeCache.set(fn.start, code);
+    }
+    return code;
+  }
+
+  /** Number of functions decoded so far (for benchmarks). */
+  get decodedFunctionCount(): number {
+    return this.codeCache.size;
+  }
+
+  format(rva: number): string {
+    return formatInstruction(this.image.space, this.bitness, this.imageBase, rva) ?? '(unreadable)';
+  }
+
+  fileOffset(rva: number): number | undefined {
+    return this.image.space.offsetOf(rva);
+  }
+
+  /** x64 functions are .pdata ranges, which hold only code: decode them linearly. */
+  private decodeRanges(fn: CodeFunction): Insn[] {
+    const out: Insn[] = [];
+    for (const r of fn.ranges) {
+      let rva = r.begin;
+      while (rva < r.end) {
+        const insn = this.reader.decodeAt(rva);
+        if (!insn) break;
+        out.push(insn);
+        rva += insn.length;
+      }
+    }
+    return out;
+  }
+}
+
+function buildFunctionCode(fn: CodeFunction, insns: Insn[]): FunctionCode {
+  const indexOf = new Map<number, number>();
+  insns.forEach((insn, i) => indexOf.set(insn.rva, i));
+  const preds = new Map<number, number[]>();
+  const addPred = (to: number, from: number) => {
+    const list = preds.get(to);
+    if (list) list.push(from);
+    else preds.set(to, [from]);
+  };
+  // Every branch target and every instruction after a branch starts a block.
+  insns.forEach((insn, i) => {
+    const target = branchTarget(insn);
+    if (target !== undefined && (insn.flow === 'jcc' || insn.flow === 'jmp')) {
+      const t = indexOf.get(target);
+      if (t !== undefined) addPred(t, i);
+    }
+  });
+  insns.forEach((insn, i) => {
+    const next = insns[i + 1];
+    if (!next) return;
+    const contiguous = insn.rva + insn.length === next.rva;
+    const branches = insn.flow === 'jcc' || insn.flow === 'jmp';
+    if (preds.has(i + 1) || branches || !fallsThrough(insn) || !contiguous) {
+      if (!preds.has(i + 1)) preds.set(i + 1, []);
+      if (contiguous && fallsThrough(insn)) addPred(i + 1, i);
+    }
+  });
+  if (!preds.has(0)) preds.set(0, []);
+  return { fn, insns, indexOf, preds };
+}
+
+const cache = new WeakMap<PeImage, CodeModel | Unsupported>();
+
+/**
+ * The shared code model of an image, or why there is none: call-site analysis supports
+ * x86 and x64 machine code only (ARM64, ARM, ... are reported as unsupported).
+ */
+export function codeModelOf(image: PeImage): CodeModel | Unsupported {
+  let model = cache.get(image);
+  if (!model) {
+    model =
+      image.machine === MACHINE_AMD64 || image.machine === MACHINE_I386
+        ? new CodeModel(image)
+        : { supported: false, reason: `call-site analysis supports x86 and x64 code, not ${image.machineName}` };
+    cache.set(image, model);
+  }
+  return model;
+}

@@ -1,0 +1,265 @@
+/**
+ * Function discovery. x64: .pdata RUNTIME_FUNCTIONs (chained fragments folded into their
+ * parent), plus the entry point and exports when no entry covers them. x86 has no .pdata:
+ * recursive descent from the entry point, exports and every direct call target, with
+ * relocated code pointers (callbacks, dispatch routines, jump-table cases) as weaker seeds.
+ */
+import { isExecutable, type PeImage } from '../pe/index.js';
+import { type CodeReader, type Insn } from './decoder.js';
+
+export interface CodeFunction {
+  /** RVA of the first instruction. */
+  start: number;
+  /** Code ranges [begin, end), sorted; x64: the .pdata entry and its chained fragments. */
+  ranges: Array<{ begin: number; end: number }>;
+  /** Export name, when the function is exported. */
+  name?: string;
+  /** Why we believe this is a function. */
+  source: 'pdata' | 'entry' | 'export' | 'call' | 'pointer';
+  /** x86 (descent): the instructions found, in address order. */
+  instructions?: Insn[];
+}
+
+/** How a function is named in evidence: its export name or `sub_<rva>`. */
+export function functionName(fn: CodeFunction): string {
+  return fn.name ?? `sub_${fn.start.toString(16)}`;
+}
+
+const UNW_FLAG_CHAININFO = 0x4;
+/** Bounds for hostile input: chain depth, and instructions decoded by recursive descent. */
+const MAX_CHAIN = 32;
+const MAX_DESCENT_INSTRUCTIONS = 2_000_000;
+
+export class FunctionIndex {
+  /** Flattened ranges sorted by begin, each pointing at its function. */
+  private readonly sorted: Array<{ begin: number; end: number; fn: CodeFunction }>;
+  private readonly byStart = new Map<number, CodeFunction>();
+
+  constructor(readonly functions: readonly CodeFunction[]) {
+    this.sorted = functions
+      .flatMap((fn) => fn.ranges.map((r) => ({ begin: r.begin, end: r.end, fn })))
+      .sort((a, b) => a.begin - b.begin || b.end - a.end);
+    for (const fn of functions) this.byStart.set(fn.start, fn);
+  }
+
+  /** The function starting exactly at `rva`. */
+  at(rva: number): CodeFunction | undefined {
+    return this.byStart.get(rva);
+  }
+
+  /** The function whose code contains `rva` (the innermost one when ranges nest). */
+  containing(rva: number): CodeFunction | undefined {
+    let lo = 0;
+    let hi = this.sorted.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.sorted[mid] as { begin: number }).begin <= rva) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    // Ranges rarely overlap; look back a few entries for one that still covers rva.
+    for (let i = found; i >= 0 && i > found - 8; i--) {
+      const r = this.sorted[i] as { begin: number; end: number; fn: CodeFunction };
+      if (rva >= r.begin && rva < r.end) return r.fn;
+    }
+    return undefined;
+  }
+}
+
+function exportNames(image: PeImage): Map<number, string> {
+  const names = new Map<number, string>();
+  for (const s of image.exports?.symbols ?? []) {
+    if (s.rva !== undefined && s.name !== undefined && !names.has(s.rva)) names.set(s.rva, s.name);
+  }
+  return names;
+}
+
+function isCode(image: PeImage, rva: number): boolean {
+  const s = image.space.sectionAt(rva);
+  return s !== undefined && isExecutable(s);
+}
+
+/** x64: one function per root RUNTIME_FUNCTION; chained entries add ranges to their root. */
+export function discoverX64Functions(image: PeImage, reader: CodeReader): FunctionIndex {
+  const space = image.space;
+  const roots = new Map<number, CodeFunction>();
+  const names = exportNames(image);
+  const rootOf = (begin: number, unwind: number): number => {
+    let root = begin;
+    let info = unwind;
+    for (let depth = 0; depth < MAX_CHAIN; depth++) {
+      const head = space.u32(info);
+      if (head === undefined) break;
+      const flags = (head & 0xff) >> 3;
+      if ((flags & UNW_FLAG_CHAININFO) === 0) break;
+      const count = (head >> 16) & 0xff;
+      const chained = info + 4 + 2 * ((count + 1) & ~1);
+      const parentBegin = space.u32(chained);
+      const parentUnwind = space.u32(chained + 8);
+      if (parentBegin === undefined || parentUnwind === undefined || parentBegin === root) break;
+      root = parentBegin;
+      info = parentUnwind;
+    }
+    return root;
+  };
+  for (const rf of image.exceptionTable) {
+    const end = rf.endRva ?? rf.beginRva;
+    if (end <= rf.beginRva || end - rf.beginRva > 0x1000000) continue;
+    const root = rootOf(rf.beginRva, rf.unwindData);
+    let fn = roots.get(root);
+    if (!fn) {
+      fn = { start: root, ranges: [], source: 'pdata' };
+      const name = names.get(root);
+      if (name !== undefined) fn.name = name;
+      roots.set(root, fn);
+    }
+    fn.ranges.push({ begin: rf.beginRva, end });
+  }
+  const functions = [...roots.values()];
+  for (const fn of functions) fn.ranges.sort((a, b) => a.begin - b.begin);
+  const index = new FunctionIndex(functions);
+  // The entry point and exports not covered by .pdata are leaf functions (no stack frame):
+  // find their extent by recursive descent.
+  const extra: CodeFunction[] = [];
+  const seeds: Array<[number, CodeFunction['source'], string | undefined]> = [
+    [image.optionalHeader.addressOfEntryPoint, 'entry', names.get(image.optionalHeader.addressOfEntryPoint)],
+    ...[...names].map(([rva, name]): [number, CodeFunction['source'], string] => [rva, 'export', name]),
+  ];
+  for (const [rva, source, name] of seeds) {
+    if (!isCode(image, rva) || index.containing(rva) || extra.some((f) => f.start === rva)) continue;
+    const fn = descendOne(image, reader, rva, source, name, (t) => index.containing(t) !== undefined);
+    if (fn) extra.push(fn);
+  }
+  return extra.length === 0 ? index : new FunctionIndex([...functions, ...extra]);
+}
+
+/** Recursive descent of one function; `stopAt` marks code that belongs to someone else. */
+function descendOne(
+  image: PeImage,
+  reader: CodeReader,
+  start: number,
+  source: CodeFunction['source'],
+  name: string | undefined,
+  stopAt: (rva: number) => boolean,
+): CodeFunction | undefined {
+  const seen = new Map<number, Insn>();
+  const work = [start];
+  while (work.length > 0 && seen.size < 100_000) {
+    let rva = work.pop() as number;
+    while (!seen.has(rva) && isCode(image, rva) && (rva === start || !stopAt(rva))) {
+      const insn = reader.decodeAt(rva);
+      if (!insn || insn.flow === 'invalid') break;
+      seen.set(rva, insn);
+      const target = branchTarget(insn);
+      if ((insn.flow === 'jcc' || insn.flow === 'jmp') && target !== undefined) work.push(target);
+      if (!fallsThrough(insn)) break;
+      rva += insn.length;
+    }
+  }
+  if (seen.size === 0) return undefined;
+  const instructions = [...seen.values()].sort((a, b) => a.rva - b.rva);
+  const fn: CodeFunction = { start, ranges: toRanges(instructions), source, instructions };
+  if (name !== undefined) fn.name = name;
+  return fn;
+}
+
+export function branchTarget(insn: Insn): number | undefined {
+  const op = insn.operands[0];
+  return op?.kind === 'branch' ? op.target : undefined;
+}
+
+export function fallsThrough(insn: Insn): boolean {
+  return insn.flow === 'next' || insn.flow === 'jcc' || insn.flow === 'call' || insn.flow === 'call-indirect';
+}
+
+function toRanges(instructions: readonly Insn[]): Array<{ begin: number; end: number }> {
+  const ranges: Array<{ begin: number; end: number }> = [];
+  for (const insn of instructions) {
+    const last = ranges[ranges.length - 1];
+    if (last && last.end === insn.rva) last.end = insn.rva + insn.length;
+    else ranges.push({ begin: insn.rva, end: insn.rva + insn.length });
+  }
+  return ranges;
+}
+
+/**
+ * x86: global recursive descent, then ownership. Pass 1 decodes everything reachable from
+ * the entry point, exports, direct call targets and relocated code pointers. Pass 2 hands
+ * each instruction to the function that reaches it first, in the order call targets
+ * first, pointers last; a jump to another function's start is a tail call, not a merge.
+ */
+export function discoverX86Functions(image: PeImage, reader: CodeReader): FunctionIndex {
+  const names = exportNames(image);
+  const strong = new Map<number, CodeFunction['source']>();
+  const addStrong = (rva: number, source: CodeFunction['source']) => {
+    if (!strong.has(rva) && isCode(image, rva)) strong.set(rva, source);
+  };
+  addStrong(image.optionalHeader.addressOfEntryPoint, 'entry');
+  for (const rva of names.keys()) addStrong(rva, 'export');
+  const weak = relocatedCodePointers(image);
+
+  const decoded = new Map<number, Insn>();
+  const work: number[] = [...strong.keys(), ...weak];
+  while (work.length > 0 && decoded.size < MAX_DESCENT_INSTRUCTIONS) {
+    let rva = work.pop() as number;
+    while (!decoded.has(rva) && isCode(image, rva)) {
+      const insn = reader.decodeAt(rva);
+      if (!insn || insn.flow === 'invalid') break;
+      decoded.set(rva, insn);
+      const target = branchTarget(insn);
+      if (target !== undefined && isCode(image, target)) {
+        if (insn.flow === 'call') addStrong(target, 'call');
+        if (insn.flow === 'call' || insn.flow === 'jcc' || insn.flow === 'jmp') work.push(target);
+      }
+      if (!fallsThrough(insn)) break;
+      rva += insn.length;
+    }
+  }
+
+  const owner = new Map<number, CodeFunction>();
+  const functions: CodeFunction[] = [];
+  const claim = (start: number, source: CodeFunction['source']) => {
+    if (owner.has(start) || !decoded.has(start)) return;
+    const fn: CodeFunction = { start, ranges: [], source };
+    const name = names.get(start);
+    if (name !== undefined) fn.name = name;
+    const mine: Insn[] = [];
+    const stack = [start];
+    while (stack.length > 0) {
+      let rva = stack.pop() as number;
+      for (;;) {
+        const insn = decoded.get(rva);
+        if (!insn || owner.has(rva) || (rva !== start && strong.has(rva))) break;
+        owner.set(rva, fn);
+        mine.push(insn);
+        const target = branchTarget(insn);
+        if (target !== undefined && (insn.flow === 'jcc' || insn.flow === 'jmp')) stack.push(target);
+        if (!fallsThrough(insn)) break;
+        rva += insn.length;
+      }
+    }
+    mine.sort((a, b) => a.rva - b.rva);
+    fn.instructions = mine;
+    fn.ranges = toRanges(mine);
+    functions.push(fn);
+  };
+  for (const [rva, source] of strong) claim(rva, source);
+  for (const rva of weak) claim(rva, 'pointer');
+  return new FunctionIndex(functions);
+}
+
+/** Targets of HIGHLOW relocations that point into executable sections. */
+function relocatedCodePointers(image: PeImage): number[] {
+  const base = Number(image.optionalHeader.imageBase);
+  const out: number[] = [];
+  for (const r of image.baseRelocations.entries) {
+    if (r.type !== 3) continue;
+    const value = image.space.u32(r.rva);
+    if (value === undefined) continue;
+    const target = value - base;
+    if (target > 0 && isCode(image, target)) out.push(target);
+  }
+  return out;
+}
