@@ -26,7 +26,7 @@ export function renderText(report: ScanReport, options: TextOptions): string {
   for (const file of report.files) {
     if (file.status === 'error') continue; // one-line errors go to stderr, see cli
     if (file.findings.length === 0 && !options.verbose && (options.quiet || file.problems.length === 0)) {
-      if (!options.quiet) out.push(`${verdictLabel(c, file.verdict)}  ${file.path}`);
+      if (!options.quiet) out.push(`${verdictLabel(c, file.verdict)}  ${file.path}${file.kernelMode ? '' : c.dim(`  (${KIND_LABEL[file.kind] ?? file.kind}: not a kernel driver)`)}`);
       continue;
     }
     out.push(...renderFile(c, file, options), '');

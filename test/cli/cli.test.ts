@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ScanReport } from '../../src/index.js';
 import { runCli } from '../helpers/cli.js';
+import { repoRoot } from '../helpers/paths.js';
 import { reportSchemaErrors } from '../helpers/schema.js';
 
-// eslint-disable-next-line no-control-regex -- looking for terminal escapes is the point
-const ANSI = /\x1b\[/;
+// eslint-disable-next-line no-control-regex -- looking for colour escapes (SGR) is the point
+const ANSI = /\x1b\[[0-9;]*m/;
 const tmp = () => mkdtempSync(join(tmpdir(), 'hvci-cli-'));
 
 describe('hvci --help / --version / usage errors', () => {
@@ -97,5 +99,83 @@ describe('output conventions', () => {
   it('never colours output that is not a terminal', () => {
     const r = runCli(['scan', '.'], {});
     assert.ok(!ANSI.test(r.stdout) && !ANSI.test(r.stderr));
+  });
+});
+
+describe('exit codes on real fixtures', () => {
+  const bin = 'test/fixtures/image/bin';
+  it('0 for a compatible driver, 1 for an incompatible one', () => {
+    assert.equal(runCli(['scan', `${bin}/clean_driver.x64.mingw.sys`]).status, 0);
+    assert.equal(runCli(['scan', `${bin}/wx_section.x64.mingw.sys`]).status, 1);
+  });
+  it('--fail-on decides which severity fails', () => {
+    const warnOnly = `${bin}/init_rwx.x64.clang.sys`;
+    assert.equal(runCli(['scan', warnOnly]).status, 0);
+    assert.equal(runCli(['scan', '--fail-on', 'warning', warnOnly]).status, 1);
+    assert.equal(runCli(['scan', '--fail-on', 'none', `${bin}/wx_section.x64.mingw.sys`]).status, 0);
+  });
+  it('--target-os changes the verdict of a straddling relocation', () => {
+    const f = `${bin}/straddling_reloc.x64.mingw.sys`;
+    assert.equal(runCli(['scan', f]).status, 1);
+    assert.equal(runCli(['scan', '--target-os', 'win10-1703', f]).status, 0);
+  });
+  it('findings at the fail-on level win over unreadable inputs (1, not 3)', () => {
+    assert.equal(runCli(['scan', `${bin}/wx_section.x64.mingw.sys`, 'no-such-file.sys']).status, 1);
+  });
+  it('opens inputs read-only and leaves them unchanged', async () => {
+    const { statSync } = await import('node:fs');
+    const { createHash } = await import('node:crypto');
+    const path = `${bin}/wx_section.x86.mingw.sys`;
+    const before = { mtime: statSync(path).mtimeMs, hash: createHash('sha256').update(readFileSync(path)).digest('hex') };
+    runCli(['scan', path]);
+    assert.deepEqual({ mtime: statSync(path).mtimeMs, hash: createHash('sha256').update(readFileSync(path)).digest('hex') }, before);
+  });
+});
+
+describe('text report', () => {
+  const bin = 'test/fixtures/image/bin';
+  it('names the rule, the place and the fix, and says when a file is not a kernel driver', () => {
+    const r = runCli(['scan', `${bin}/wx_section.x64.clang.sys`, `${bin}/user_dll.x64.mingw.sys`]);
+    assert.match(r.stdout, /INCOMPATIBLE {2}.*wx_section\.x64\.clang\.sys/);
+    assert.match(r.stdout, /error +execute-write-section +Section '\.rwx' is writable and executable/);
+    assert.match(r.stdout, /at RVA 0x[0-9A-F]+ · section \.rwx · file offset 0x[0-9A-F]+/);
+    assert.match(r.stdout, /fix: Keep code and data in separate sections/);
+    assert.match(r.stdout, /COMPATIBLE {4}.*user_dll\.x64\.mingw\.sys {2}\(user-mode DLL: not a kernel driver\)/);
+    assert.match(r.stdout, /2 files \(1 kernel-mode\): 1 incompatible, 0 with warnings, 1 compatible\./);
+  });
+  it('--quiet lists only files with findings', () => {
+    const r = runCli(['scan', '--quiet', bin]);
+    assert.ok(!r.stdout.includes('clean_driver'), r.stdout);
+    assert.match(r.stdout, /wx_section/);
+  });
+  it('JSON for the fixtures validates against the schema and carries evidence', () => {
+    const r = runCli(['scan', '--format', 'json', bin]);
+    const report = JSON.parse(r.stdout) as ScanReport;
+    assert.deepEqual(reportSchemaErrors(report), []);
+    const wx = report.files.find((f) => f.path.endsWith('wx_section.x86.mingw.sys'));
+    const finding = wx?.findings.find((f) => f.ruleId === 'execute-write-section');
+    assert.equal((finding?.evidence?.section as { rights: string }).rights, 'R W X');
+    assert.equal(wx?.kind, 'driver');
+    const dll = report.files.find((f) => f.path.endsWith('user_dll.x64.mingw.sys'));
+    assert.equal(dll?.kind, 'dll');
+    assert.equal(dll?.kernelMode, false);
+  });
+});
+
+describe('colour', () => {
+  // script(1) gives the CLI a real pseudo-terminal, as a user's shell would.
+  const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+  const inTty = (command: string, env: Record<string, string> = {}) =>
+    spawnSync('script', ['-qec', command, '/dev/null'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '', ...env },
+      timeout: 60_000,
+    }).stdout;
+  const cmd = (flags: string) => `node --import tsx src/cli/main.ts scan ${flags} test/fixtures/image/bin/wx_section.x64.mingw.sys`;
+  it('is on for a terminal, off with NO_COLOR or --no-color', { skip: hasScript ? false : 'script(1) is not installed' }, () => {
+    assert.match(inTty(cmd('')), ANSI);
+    assert.doesNotMatch(inTty(cmd(''), { NO_COLOR: '1' }), ANSI);
+    assert.doesNotMatch(inTty(cmd('--no-color')), ANSI);
   });
 });
