@@ -108,7 +108,8 @@ function imageFacts(image: PeImage): ImageFacts {
       rights: rights(s.characteristics),
     })),
     imports: image.allImports.map((m) => ({ dll: m.dll, delayLoaded: m.delayLoaded, functions: m.functions.length })),
-    relocationCount: image.baseRelocations.entries.length,
+    // ABSOLUTE entries are padding, not fix-ups.
+    relocationCount: image.baseRelocations.entries.filter((r) => r.type !== 0).length,
     signed: image.security?.insideFile ?? false,
   };
   const pdb = image.debugInfo?.codeView?.pdbPath;

@@ -74,6 +74,7 @@ describe('per-file facts (facts.tsv)', () => {
       checkAlignment(file, fact);
       checkIat(file, fact);
       checkRelocations(file, fact);
+      checkImportsAndSignature(file, fact);
     });
   }
 });
@@ -157,3 +158,11 @@ describe('image kind agrees with MANIFEST', () => {
     });
   }
 });
+
+function checkImportsAndSignature(file: FileReport, fact: Record<string, string>) {
+  const dlls = sorted([...new Set((file.image?.imports ?? []).filter((m) => !m.delayLoaded).map((m) => m.dll.toLowerCase()))]);
+  assert.deepEqual(dlls, sorted(list(fact.import_dlls).map((d) => d.toLowerCase())), 'imported DLLs');
+  assert.equal(file.image?.relocationCount, Number(fact.relocs), 'base relocation fix-ups');
+  assert.equal(file.image?.signed, fact.authenticode === 'yes', 'Authenticode directory');
+  assert.equal(file.image?.linkerVersion, fact.linker, 'linker version');
+}

@@ -49,7 +49,7 @@ export class CodeModel {
   constructor(readonly image: PeImage) {
     this.bitness = image.machine === MACHINE_AMD64 ? 64 : 32;
     this.imageBase = image.optionalHeader.imageBase;
-    this.reader = new CodeReader(image.space, this.bitness, this.imageBase);
+    this.reader = new CodeReader({ windowAt: (rva) => this.sectionBytes(rva) }, this.bitness, this.imageBase);
   }
 
   get pointerSize(): 4 | 8 {
@@ -90,11 +90,19 @@ export class CodeModel {
     return out;
   }
 
+  /** File bytes of the whole section holding `rva`. */
+  private sectionBytes(rva: number): { rva: number; bytes: Uint8Array } | undefined {
+    const s = this.image.space.sectionAt(rva);
+    if (!s) return undefined;
+    const bytes = this.image.space.bytesAt(s.virtualAddress, s.virtualSize || s.sizeOfRawData);
+    return bytes ? { rva: s.virtualAddress, bytes } : undefined;
+  }
+
   /** Decoded instructions of a function, cached. */
   code(fn: CodeFunction): FunctionCode {
     let code = this.codeCache.get(fn.start);
     if (!code) {
-      code = buildFunctionCode(fn, fn.instructions ?? this.decodeRanges(fn));
+      code = buildFunctionCode(fn, fn.instructionRvas ? this.decodeList(fn.instructionRvas) : this.decodeRanges(fn));
       this.codeCache.set(fn.start, code);
     }
     return code;
@@ -111,6 +119,15 @@ export class CodeModel {
 
   fileOffset(rva: number): number | undefined {
     return this.image.space.offsetOf(rva);
+  }
+
+  private decodeList(rvas: readonly number[]): Insn[] {
+    const out: Insn[] = [];
+    for (const rva of rvas) {
+      const insn = this.reader.decodeAt(rva);
+      if (insn) out.push(insn);
+    }
+    return out;
   }
 
   /** x64 functions are .pdata ranges, which hold only code: decode them linearly. */

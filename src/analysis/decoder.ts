@@ -65,9 +65,23 @@ export interface Insn {
   operands: Operand[];
 }
 
-/** Where the code bytes come from: any object that maps RVAs to file bytes (PeImage.space does). */
+/** What function discovery needs of an instruction. */
+export interface FlowInsn {
+  rva: number;
+  length: number;
+  flow: Flow;
+  /** Direct branch or call target (RVA). */
+  target?: number;
+}
+
+/** Where the code bytes come from (PeImage.space provides `bytesAt`). */
 export interface CodeBytes {
   bytesAt(rva: number, size: number): Uint8Array | undefined;
+}
+
+/** Code bytes in windows: the file bytes around `rva` (normally its whole section). */
+export interface CodeWindows {
+  windowAt(rva: number): { rva: number; bytes: Uint8Array } | undefined;
 }
 
 const FLOW: Record<number, Flow> = {
@@ -160,7 +174,7 @@ export class CodeReader {
   private window: { rva: number; bytes: Uint8Array } | undefined;
 
   constructor(
-    private readonly code: CodeBytes,
+    private readonly code: CodeWindows,
     readonly bitness: Bitness,
     readonly imageBase: bigint,
   ) {}
@@ -172,6 +186,24 @@ export class CodeReader {
     const instr = (this.instruction ??= new Instruction());
     decoder.decodeOut(instr);
     return this.convert(instr, rva);
+  }
+
+  /** Length and control flow only (cheaper: no operands), for function discovery. */
+  flowAt(rva: number): FlowInsn | undefined {
+    const decoder = this.decoderFor(rva);
+    if (!decoder) return undefined;
+    const instr = (this.instruction ??= new Instruction());
+    decoder.decodeOut(instr);
+    if (instr.isInvalid) return { rva, length: Math.max(instr.length, 1), flow: 'invalid' };
+    const flow = FLOW[instr.flowControl] ?? 'next';
+    const out: FlowInsn = { rva, length: instr.length, flow };
+    if (flow === 'jmp' || flow === 'jcc' || flow === 'call') {
+      const k = instr.op0Kind;
+      if (k === OpKind.NearBranch16 || k === OpKind.NearBranch32 || k === OpKind.NearBranch64) {
+        out.target = instr.nearBranch32 >>> 0;
+      }
+    }
+    return out;
   }
 
   /**
@@ -186,20 +218,21 @@ export class CodeReader {
     this.instruction = undefined;
   }
 
-  /** Reuses one iced Decoder over a window of bytes, moving the window when `rva` leaves it. */
+  /**
+   * Reuses one iced Decoder per window (a whole section: the Decoder copies its bytes into
+   * wasm memory once), moving to another window only when `rva` leaves the current one.
+   */
   private decoderFor(rva: number): Decoder | undefined {
     const w = this.window;
-    if (!w || rva < w.rva || rva + 15 > w.rva + w.bytes.length) {
-      // 64 KiB windows keep the number of wasm copies small; the last window may be shorter.
-      const bytes = this.code.bytesAt(rva, 0x10000);
-      if (!bytes || bytes.length === 0) return undefined;
+    if (!w || rva < w.rva || rva >= w.rva + w.bytes.length) {
+      const next = this.code.windowAt(rva);
+      if (!next || next.bytes.length === 0 || rva < next.rva || rva >= next.rva + next.bytes.length) return undefined;
       this.decoder?.free();
-      this.decoder = new Decoder(this.bitness, bytes, DecoderOptions.None);
-      this.window = { rva, bytes };
+      this.decoder = new Decoder(this.bitness, next.bytes, DecoderOptions.None);
+      this.window = next;
     }
     const win = this.window as { rva: number; bytes: Uint8Array };
     const decoder = this.decoder as Decoder;
-    if (rva - win.rva >= win.bytes.length) return undefined;
     decoder.position = rva - win.rva;
     decoder.ip = BigInt(rva);
     return decoder;
@@ -219,7 +252,7 @@ export class CodeReader {
         if (i === 0) firstSize = registerSize(reg);
         operands.push({ kind: 'reg', reg });
       } else if (k === OpKind.NearBranch16 || k === OpKind.NearBranch32 || k === OpKind.NearBranch64) {
-        operands.push({ kind: 'branch', target: Number(BigInt.asUintN(32, instr.nearBranchTarget)) });
+        operands.push({ kind: 'branch', target: instr.nearBranch32 >>> 0 });
       } else if (k >= OpKind.Immediate8 && k <= OpKind.Immediate32to64) {
         const size = firstSize || (this.bitness === 64 ? 8 : 4);
         operands.push({ kind: 'imm', value: instr.immediate(i) & sizeMask(size) });

@@ -5,7 +5,7 @@
  * relocated code pointers (callbacks, dispatch routines, jump-table cases) as weaker seeds.
  */
 import { isExecutable, type PeImage } from '../pe/index.js';
-import { type CodeReader, type Insn } from './decoder.js';
+import type { CodeReader, FlowInsn, Insn } from './decoder.js';
 
 export interface CodeFunction {
   /** RVA of the first instruction. */
@@ -16,8 +16,8 @@ export interface CodeFunction {
   name?: string;
   /** Why we believe this is a function. */
   source: 'pdata' | 'entry' | 'export' | 'call' | 'pointer';
-  /** x86 (descent): the instructions found, in address order. */
-  instructions?: Insn[];
+  /** Found by recursive descent (x86, x64 leaf functions): instruction RVAs in address order. */
+  instructionRvas?: number[];
 }
 
 /** How a function is named in evidence: its export name or `sub_<rva>`. */
@@ -127,9 +127,12 @@ export function discoverX64Functions(image: PeImage, reader: CodeReader): Functi
     [image.optionalHeader.addressOfEntryPoint, 'entry', names.get(image.optionalHeader.addressOfEntryPoint)],
     ...[...names].map(([rva, name]): [number, CodeFunction['source'], string] => [rva, 'export', name]),
   ];
+  const seedStarts = new Set(seeds.map(([rva]) => rva));
+  const done = new Set<number>();
   for (const [rva, source, name] of seeds) {
-    if (!isCode(image, rva) || index.containing(rva) || extra.some((f) => f.start === rva)) continue;
-    const fn = descendOne(image, reader, rva, source, name, (t) => index.containing(t) !== undefined);
+    if (!isCode(image, rva) || index.containing(rva) || done.has(rva)) continue;
+    done.add(rva);
+    const fn = descendOne(image, reader, rva, source, name, (t) => seedStarts.has(t) || index.containing(t) !== undefined);
     if (fn) extra.push(fn);
   }
   return extra.length === 0 ? index : new FunctionIndex([...functions, ...extra]);
@@ -144,23 +147,22 @@ function descendOne(
   name: string | undefined,
   stopAt: (rva: number) => boolean,
 ): CodeFunction | undefined {
-  const seen = new Map<number, Insn>();
+  const seen = new Map<number, FlowInsn>();
   const work = [start];
   while (work.length > 0 && seen.size < 100_000) {
     let rva = work.pop() as number;
     while (!seen.has(rva) && isCode(image, rva) && (rva === start || !stopAt(rva))) {
-      const insn = reader.decodeAt(rva);
+      const insn = reader.flowAt(rva);
       if (!insn || insn.flow === 'invalid') break;
       seen.set(rva, insn);
-      const target = branchTarget(insn);
-      if ((insn.flow === 'jcc' || insn.flow === 'jmp') && target !== undefined) work.push(target);
+      if ((insn.flow === 'jcc' || insn.flow === 'jmp') && insn.target !== undefined) work.push(insn.target);
       if (!fallsThrough(insn)) break;
       rva += insn.length;
     }
   }
   if (seen.size === 0) return undefined;
   const instructions = [...seen.values()].sort((a, b) => a.rva - b.rva);
-  const fn: CodeFunction = { start, ranges: toRanges(instructions), source, instructions };
+  const fn: CodeFunction = { start, ranges: toRanges(instructions), source, instructionRvas: instructions.map((i) => i.rva) };
   if (name !== undefined) fn.name = name;
   return fn;
 }
@@ -170,11 +172,11 @@ export function branchTarget(insn: Insn): number | undefined {
   return op?.kind === 'branch' ? op.target : undefined;
 }
 
-export function fallsThrough(insn: Insn): boolean {
+export function fallsThrough(insn: { flow: Insn['flow'] }): boolean {
   return insn.flow === 'next' || insn.flow === 'jcc' || insn.flow === 'call' || insn.flow === 'call-indirect';
 }
 
-function toRanges(instructions: readonly Insn[]): Array<{ begin: number; end: number }> {
+function toRanges(instructions: ReadonlyArray<{ rva: number; length: number }>): Array<{ begin: number; end: number }> {
   const ranges: Array<{ begin: number; end: number }> = [];
   for (const insn of instructions) {
     const last = ranges[ranges.length - 1];
@@ -200,15 +202,15 @@ export function discoverX86Functions(image: PeImage, reader: CodeReader): Functi
   for (const rva of names.keys()) addStrong(rva, 'export');
   const weak = relocatedCodePointers(image);
 
-  const decoded = new Map<number, Insn>();
+  const decoded = new Map<number, FlowInsn>();
   const work: number[] = [...strong.keys(), ...weak];
   while (work.length > 0 && decoded.size < MAX_DESCENT_INSTRUCTIONS) {
     let rva = work.pop() as number;
     while (!decoded.has(rva) && isCode(image, rva)) {
-      const insn = reader.decodeAt(rva);
+      const insn = reader.flowAt(rva);
       if (!insn || insn.flow === 'invalid') break;
       decoded.set(rva, insn);
-      const target = branchTarget(insn);
+      const target = insn.target;
       if (target !== undefined && isCode(image, target)) {
         if (insn.flow === 'call') addStrong(target, 'call');
         if (insn.flow === 'call' || insn.flow === 'jcc' || insn.flow === 'jmp') work.push(target);
@@ -225,7 +227,7 @@ export function discoverX86Functions(image: PeImage, reader: CodeReader): Functi
     const fn: CodeFunction = { start, ranges: [], source };
     const name = names.get(start);
     if (name !== undefined) fn.name = name;
-    const mine: Insn[] = [];
+    const mine: FlowInsn[] = [];
     const stack = [start];
     while (stack.length > 0) {
       let rva = stack.pop() as number;
@@ -234,14 +236,13 @@ export function discoverX86Functions(image: PeImage, reader: CodeReader): Functi
         if (!insn || owner.has(rva) || (rva !== start && strong.has(rva))) break;
         owner.set(rva, fn);
         mine.push(insn);
-        const target = branchTarget(insn);
-        if (target !== undefined && (insn.flow === 'jcc' || insn.flow === 'jmp')) stack.push(target);
+        if (insn.target !== undefined && (insn.flow === 'jcc' || insn.flow === 'jmp')) stack.push(insn.target);
         if (!fallsThrough(insn)) break;
         rva += insn.length;
       }
     }
     mine.sort((a, b) => a.rva - b.rva);
-    fn.instructions = mine;
+    fn.instructionRvas = mine.map((i) => i.rva);
     fn.ranges = toRanges(mine);
     functions.push(fn);
   };

@@ -60,6 +60,7 @@ export interface ImageFacts {
     rights: string;
   }>;
   imports: Array<{ dll: string; delayLoaded: boolean; functions: number }>;
+  /** Base relocation fix-ups (ABSOLUTE padding entries not counted). */
   relocationCount: number;
   pdbPath?: string;
   signed: boolean;
