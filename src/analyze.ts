@@ -2,7 +2,7 @@ import { sha256 as sha256Digest } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { classify } from './analysis/image-kind.js';
 import { hex, parsePe, type PeImage, rights } from './pe/index.js';
-import type { FileReport, Finding, ImageFacts } from './report/model.js';
+import type { CallSiteAnalysis, FileReport, Finding, ImageFacts } from './report/model.js';
 import { verdictOf } from './report/model.js';
 import { rules } from './rules/index.js';
 import { DEFAULT_TARGET_OS, type TargetOs } from './rules/target-os.js';
@@ -38,6 +38,7 @@ export function analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): FileRe
       kernelMode: false,
       machine: 'unknown',
       verdict: 'unknown',
+      callSiteAnalysis: 'not-run',
       findings: [],
       problems: [],
     };
@@ -56,16 +57,26 @@ export function analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): FileRe
     format: image.is64 ? 'PE32+' : 'PE32',
     subsystem: image.subsystemName,
     verdict: verdictOf(findings),
+    callSiteAnalysis: callSiteCoverage(image, options.rules ?? rules),
     findings,
     problems: [...image.issues],
     image: imageFacts(image),
   };
 }
 
+/** Call-site analysis exists for x86 and x64 only; say so rather than pass silently. */
+function callSiteCoverage(image: PeImage, list: readonly Rule[]): CallSiteAnalysis {
+  if (!CODE_MACHINES.has(image.machine)) return 'unsupported-machine';
+  return list.some((r) => r.meta.requiresCode) ? 'complete' : 'not-run';
+}
+
+const CODE_MACHINES = new Set([0x014c, 0x8664]);
+
 function runRules(image: PeImage, list: readonly Rule[], options: AnalysisOptions): Finding[] {
   const findings: Finding[] = [];
   for (const rule of list) {
     const { meta } = rule;
+    if (meta.requiresCode && !CODE_MACHINES.has(image.machine)) continue;
     rule.check(image, {
       options,
       report(messageId, args, details = {}) {

@@ -166,3 +166,19 @@ function checkImportsAndSignature(file: FileReport, fact: Record<string, string>
   assert.equal(file.image?.signed, fact.authenticode === 'yes', 'Authenticode directory');
   assert.equal(file.image?.linkerVersion, fact.linker, 'linker version');
 }
+
+describe('ARM64: image rules run, and the report says call sites were not analysed', () => {
+  it('every arm64 image is analysed with callSiteAnalysis "unsupported-machine"', () => {
+    const arm = report.files.filter((f) => f.machine === 'arm64');
+    assert.ok(arm.length >= 5);
+    for (const f of arm) {
+      assert.equal(f.status, 'analyzed', f.path);
+      assert.equal(f.callSiteAnalysis, 'unsupported-machine', f.path);
+    }
+  });
+  it('the text report says so even for a compatible arm64 driver', () => {
+    const r = runCli(['scan', join(corpusDir, 'systeminformer', 'arm64', 'systeminformer.sys')]);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /COMPATIBLE .*systeminformer\.sys {2}\(arm64: image rules only — call-site analysis is not available/);
+  });
+});

@@ -89,6 +89,7 @@ function errorReport(path: string, size: number, error: string): FileReport {
     kernelMode: false,
     machine: 'unknown',
     verdict: 'unknown',
+    callSiteAnalysis: 'not-run',
     findings: [],
     problems: [],
   };

@@ -19,6 +19,8 @@ export interface Finding {
   docs: string;
 }
 
+export type CallSiteAnalysis = 'complete' | 'unsupported-machine' | 'not-run';
+
 export type Verdict = 'incompatible' | 'warnings' | 'compatible' | 'unknown';
 
 export interface FileReport {
@@ -36,6 +38,12 @@ export interface FileReport {
   format?: 'PE32' | 'PE32+';
   subsystem?: string;
   verdict: Verdict;
+  /**
+   * Whether machine code was analysed for call sites: "complete" (x86/x64), or why not —
+   * "unsupported-machine" (e.g. ARM64: image rules only) or "not-run" (no call-site rule
+   * was enabled). A compatible verdict without "complete" covers the image rules only.
+   */
+  callSiteAnalysis: CallSiteAnalysis;
   findings: Finding[];
   /** Structural problems the reader tolerated (malformed but analysable). */
   problems: PeIssue[];

@@ -26,7 +26,7 @@ export function renderText(report: ScanReport, options: TextOptions): string {
   for (const file of report.files) {
     if (file.status === 'error') continue; // one-line errors go to stderr, see cli
     if (file.findings.length === 0 && !options.verbose && (options.quiet || file.problems.length === 0)) {
-      if (!options.quiet) out.push(`${verdictLabel(c, file.verdict)}  ${file.path}${file.kernelMode ? '' : c.dim(`  (${KIND_LABEL[file.kind] ?? file.kind}: not a kernel driver)`)}`);
+      if (!options.quiet) out.push(`${verdictLabel(c, file.verdict)}  ${file.path}${c.dim(oneLineNotes(file))}`);
       continue;
     }
     out.push(...renderFile(c, file, options), '');
@@ -41,9 +41,8 @@ function renderFile(c: Colors, file: FileReport, options: TextOptions): string[]
   if (!file.kernelMode) {
     lines.push(c.dim('  not a kernel-mode image: HVCI governs kernel code, so these findings are for information.'));
   }
-  if (file.machine !== 'x64' && file.machine !== 'x86') {
-    lines.push(c.dim(`  ${file.machine}: image rules checked; call-site analysis covers only x86 and x64.`));
-  }
+  const coverage = coverageNote(file);
+  if (coverage) lines.push(c.dim(`  ${coverage}`));
   for (const f of file.findings) lines.push(...renderFinding(c, f));
   if (options.verbose || file.findings.length > 0) {
     for (const p of file.problems) {
@@ -51,6 +50,23 @@ function renderFile(c: Colors, file: FileReport, options: TextOptions): string[]
     }
   }
   return lines;
+}
+
+function coverageNote(file: FileReport): string | undefined {
+  if (file.callSiteAnalysis === 'unsupported-machine') {
+    return `${file.machine}: image rules only — call-site analysis is not available for this machine yet`;
+  }
+  if (file.callSiteAnalysis === 'not-run') return 'image rules only — call sites were not analysed';
+  return undefined;
+}
+
+/** Short notes after a one-line verdict, so "COMPATIBLE" never hides what was not checked. */
+function oneLineNotes(file: FileReport): string {
+  const notes = [
+    file.kernelMode ? undefined : `${KIND_LABEL[file.kind] ?? file.kind}: not a kernel driver`,
+    coverageNote(file),
+  ].filter(Boolean);
+  return notes.length > 0 ? `  (${notes.join('; ')})` : '';
 }
 
 function renderFinding(c: Colors, f: Finding): string[] {

@@ -30,6 +30,8 @@ export interface RuleMeta<M extends string = string> {
   docs: RuleDocs;
   /** Message templates by id; findings carry the id plus arguments. */
   messages: Record<M, string>;
+  /** The rule reads machine code (call sites), so it only runs on x86 and x64 images. */
+  requiresCode?: boolean;
 }
 
 /** Where a finding points and what proves it. */

@@ -140,7 +140,7 @@ describe('text report', () => {
     assert.match(r.stdout, /error +execute-write-section +Section '\.rwx' is writable and executable/);
     assert.match(r.stdout, /at RVA 0x[0-9A-F]+ · section \.rwx · file offset 0x[0-9A-F]+/);
     assert.match(r.stdout, /fix: Keep code and data in separate sections/);
-    assert.match(r.stdout, /COMPATIBLE {4}.*user_dll\.x64\.mingw\.sys {2}\(user-mode DLL: not a kernel driver\)/);
+    assert.match(r.stdout, /COMPATIBLE {4}.*user_dll\.x64\.mingw\.sys {2}\(user-mode DLL: not a kernel driver[;)]/);
     assert.match(r.stdout, /2 files \(1 kernel-mode\): 1 incompatible, 0 with warnings, 1 compatible\./);
   });
   it('--quiet lists only files with findings', () => {
