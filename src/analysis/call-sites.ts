@@ -4,6 +4,7 @@
  *   thunk     call T, where T is `jmp [slot]`
  *   register  mov reg, [slot] ... call reg (the pointer may be reused by several calls)
  *   tail-jump jmp [slot] at the end of a function (arguments are the function's own)
+ *   dynamic   call reg through a pointer MmGetSystemRoutineAddress returned (call-analysis.ts)
  *
  * Targeted by default: scan the code bytes for the slots' RIP-relative displacements or
  * absolute addresses, and decode only the functions that contain a hit. The `full`
@@ -12,10 +13,11 @@
  */
 import { type Insn, registerFamily } from './decoder.js';
 import { resolveBefore } from './dataflow.js';
-import type { CodeModel, FunctionCode, ImportSlot } from './code-model.js';
+import type { PeImage } from '../pe/index.js';
+import { CodeModel, type FunctionCode, type ImportSlot } from './code-model.js';
 import { branchTarget, type CodeFunction } from './functions.js';
 
-export type CallForm = 'iat' | 'thunk' | 'register' | 'tail-jump';
+export type CallForm = 'iat' | 'thunk' | 'register' | 'tail-jump' | 'dynamic';
 
 export interface ImportCallSite {
   slot: ImportSlot;
@@ -67,6 +69,26 @@ export function findImportCallSites(model: CodeModel, options: FindOptions = {})
   const unique = new Map<number, ImportCallSite>();
   for (const s of sites) if (!unique.has(s.callRva)) unique.set(s.callRva, s);
   return [...unique.values()].sort((a, b) => a.callRva - b.callRva);
+}
+
+/**
+ * For benchmarks: finds the call sites of the §2 table APIs (or of `apis`) with one
+ * strategy on a fresh code model, frees its wasm memory, and returns the sites and how many
+ * functions were decoded. Undefined for machines other than x86/x64.
+ */
+export function findCallSitesFresh(
+  image: PeImage,
+  strategy: Strategy,
+  apis?: ReadonlySet<string>,
+): { sites: ImportCallSite[]; decodedFunctions: number } | undefined {
+  if (image.machine !== 0x14c && image.machine !== 0x8664) return undefined;
+  const model = new CodeModel(image);
+  try {
+    const sites = findImportCallSites(model, apis ? { strategy, apis } : { strategy });
+    return { sites, decodedFunctions: model.decodedFunctionCount };
+  } finally {
+    model.reader.dispose();
+  }
 }
 
 function collectInFunction(

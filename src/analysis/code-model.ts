@@ -9,7 +9,7 @@ import {
   branchTarget,
   type CodeFunction,
   discoverX64Functions,
-  discoverX86Functions,
+  discoverByDescent,
   fallsThrough,
   FunctionIndex,
 } from './functions.js';
@@ -59,7 +59,7 @@ export class CodeModel {
   get functions(): FunctionIndex {
     if (!this.functionIndex) {
       this.functionIndex =
-        this.bitness === 64 ? discoverX64Functions(this.image, this.reader) : discoverX86Functions(this.image, this.reader);
+        this.bitness === 64 ? discoverX64Functions(this.image, this.reader) : discoverByDescent(this.image, this.reader);
     }
     return this.functionIndex;
   }

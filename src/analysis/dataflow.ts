@@ -90,8 +90,12 @@ type Step =
   /** The location's value before the instruction lives at `loc`, then (x & and) | or. */
   | { kind: 'move'; loc: Location; and?: bigint; or?: bigint; traced: boolean }
   | { kind: 'done'; value: Value }
+  /** A small set of constants (setcc gives 0 or 1; sbb r,r gives 0 or -1). */
+  | { kind: 'choice'; values: bigint[] }
   /** cmov: either `loc` or the unchanged location. */
-  | { kind: 'fork'; loc: Location; traced: boolean };
+  | { kind: 'fork'; loc: Location; traced: boolean }
+  /** Arithmetic on another location's value (lea r,[b+d]; add r,imm): constants fold, the rest is unknown. */
+  | { kind: 'derive'; loc: Location; apply: (x: bigint) => bigint; what: string };
 
 interface Transform {
   and: bigint;
@@ -109,7 +113,8 @@ export interface ResolveOptions {
  */
 export function resolveBefore(model: CodeModel, code: FunctionCode, index: number, loc: Location, options: ResolveOptions = {}): Value[] {
   const ctx = new Walker(model, code, options.budget ?? 4000);
-  const raw = ctx.walk(index, loc, { and: ALL, or: 0n }, []);
+  const walked = ctx.walk(index, loc, { and: ALL, or: 0n }, []);
+  const raw = walked.length > 0 ? walked : [unknown('value depends on a loop')];
   const seen = new Set<string>();
   const out: Value[] = [];
   for (const v of raw) {
@@ -156,11 +161,11 @@ class Walker {
           this.visited.add(key);
           out.push(...this.stepFrom(p, loc, t, trace));
         }
-        return out.length > 0 ? out : [finish(unknown('value depends on a loop'), t, trace)];
+        return out;
       }
       const p = from[0] as number;
       const key = `${p}|${locKey(loc)}|${t.and}|${t.or}`;
-      if (this.visited.has(key)) return [finish(unknown('value depends on a loop'), t, trace)];
+      if (this.visited.has(key)) return []; // a loop: this path adds nothing new
       this.visited.add(key);
       const insn = this.code.insns[p] as Insn;
       const step = this.effect(insn, loc);
@@ -169,7 +174,7 @@ class Walker {
         continue;
       }
       if (step.kind === 'done') return [finish(step.value, t, [...step.value.trace, ...trace])];
-      if (step.kind === 'fork') return this.stepFrom(p, loc, t, trace, step);
+      if (step.kind === 'fork' || step.kind === 'derive' || step.kind === 'choice') return this.stepFrom(p, loc, t, trace, step);
       idx = p;
       loc = step.loc;
       if (step.and !== undefined || step.or !== undefined) t = compose(step.and ?? ALL, step.or ?? 0n, t);
@@ -189,6 +194,14 @@ class Walker {
         return [finish(step.value, t, [...step.value.trace, ...trace])];
       case 'fork':
         return [...this.walk(p, step.loc, t, step.traced ? [insn.rva, ...trace] : trace), ...this.walk(p, loc, t, trace)];
+      case 'choice':
+        return step.values.map((c) => finish(constant(c, []), t, [insn.rva, ...trace]));
+      case 'derive':
+        return this.walk(p, step.loc, { and: ALL, or: 0n }, []).map((v) =>
+          v.origin.kind === 'const'
+            ? finish(constant(step.apply(v.origin.value) & ALL, []), t, [...v.trace, insn.rva, ...trace])
+            : finish(unknown(`computed by ${step.what} from ${describe(v)}`), t, [...v.trace, insn.rva, ...trace]),
+        );
       case 'move': {
         const t2 = step.and !== undefined || step.or !== undefined ? compose(step.and ?? ALL, step.or ?? 0n, t) : t;
         return this.walk(p, step.loc, t2, step.traced ? [insn.rva, ...trace] : trace);
@@ -252,6 +265,7 @@ class Walker {
     const size = registerSize(reg);
     const fam = registerFamily(reg);
     if (m === 'pop') return this.popInto();
+    if (m.startsWith('set') && isRegisterDestination(insn)) return { kind: 'choice', values: [0n, 1n] };
     if (size < 4 && m !== 'movzx' && m !== 'movsx') {
       return { kind: 'done', value: unknown(`partial register write (${m} ${reg})`, [insn.rva]) };
     }
@@ -262,7 +276,6 @@ class Walker {
       case 'movsxd':
         return this.fromOperand(insn, src, size);
       case 'xor':
-      case 'sub':
         if (src?.kind === 'reg' && registerFamily(src.reg) === fam) return { kind: 'done', value: constant(0n, [insn.rva]) };
         break;
       case 'or':
@@ -271,14 +284,59 @@ class Walker {
       case 'and':
         if (src?.kind === 'imm') return { kind: 'move', loc: { k: 'reg', fam }, and: src.value & sizeMask(size), traced: true };
         break;
+      case 'bts':
+      case 'btr':
+        if (src?.kind === 'imm') {
+          const bit = 1n << (src.value & BigInt(size * 8 - 1));
+          return m === 'bts'
+            ? { kind: 'move', loc: { k: 'reg', fam }, or: bit, and: sizeMask(size), traced: true }
+            : { kind: 'move', loc: { k: 'reg', fam }, and: sizeMask(size) & ~bit, traced: true };
+        }
+        break;
       case 'lea':
         if (src?.kind === 'mem') {
           if (src.target !== undefined) return { kind: 'done', value: { origin: { kind: 'address', rva: src.target }, andMask: ALL, orBits: 0n, trace: [insn.rva] } };
           const base = src.base !== undefined ? registerFamily(src.base) : -1;
           if (base >= 0 && src.index === undefined && src.disp === 0) return { kind: 'move', loc: { k: 'reg', fam: base }, traced: true };
+          if (base >= 0 && base !== SP && src.index === undefined) {
+            const d = BigInt(src.disp);
+            const mask = sizeMask(size);
+            return { kind: 'derive', loc: { k: 'reg', fam: base }, apply: (x) => (x + d) & mask, what: 'lea' };
+          }
           if (base === SP || base === BP) return { kind: 'done', value: unknown('address of a local variable', [insn.rva]) };
         }
         break;
+      case 'add':
+      case 'sub':
+        if (m === 'sub' && src?.kind === 'reg' && registerFamily(src.reg) === fam) return { kind: 'done', value: constant(0n, [insn.rva]) };
+        if (src?.kind === 'imm') {
+          const d = m === 'add' ? src.value : -src.value;
+          const mask = sizeMask(size);
+          return { kind: 'derive', loc: { k: 'reg', fam }, apply: (x) => (x + d) & mask, what: m };
+        }
+        break;
+      case 'sbb':
+        if (src?.kind === 'reg' && registerFamily(src.reg) === fam) return { kind: 'choice', values: [0n, sizeMask(size)] };
+        break;
+      case 'shl':
+      case 'sal':
+      case 'shr':
+        if (src?.kind === 'imm') {
+          const n = src.value & 63n;
+          const mask = sizeMask(size);
+          return { kind: 'derive', loc: { k: 'reg', fam }, apply: (x) => (m === 'shr' ? (x & mask) >> n : (x << n) & mask), what: m };
+        }
+        break;
+      case 'neg': {
+        const mask = sizeMask(size);
+        return { kind: 'derive', loc: { k: 'reg', fam }, apply: (x) => -x & mask, what: m };
+      }
+      case 'inc':
+      case 'dec': {
+        const d = m === 'inc' ? 1n : -1n;
+        const mask = sizeMask(size);
+        return { kind: 'derive', loc: { k: 'reg', fam }, apply: (x) => (x + d) & mask, what: m };
+      }
       default:
         if (m.startsWith('cmov') && src?.kind === 'reg' && registerFamily(src.reg) >= 0) {
           return { kind: 'fork', loc: { k: 'reg', fam: registerFamily(src.reg) }, traced: true };
@@ -427,6 +485,16 @@ class Walker {
     }
     return cleanup;
   }
+}
+
+/** setcc writes a byte register: the value is 0 or 1. */
+function isRegisterDestination(insn: Insn): boolean {
+  return insn.operands[0]?.kind === 'reg';
+}
+
+function describe(v: Value): string {
+  const o = v.origin;
+  return o.kind === 'param' ? `parameter ${o.index}` : o.kind === 'global' ? `global 0x${o.rva.toString(16)}` : o.kind === 'unknown' ? o.reason : o.kind;
 }
 
 function regOf(op: Operand | undefined): number | undefined {

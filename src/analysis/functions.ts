@@ -83,6 +83,8 @@ function isCode(image: PeImage, rva: number): boolean {
 
 /** x64: one function per root RUNTIME_FUNCTION; chained entries add ranges to their root. */
 export function discoverX64Functions(image: PeImage, reader: CodeReader): FunctionIndex {
+  // Images linked without unwind data (lld without -funwind-tables, hand-made drivers): descend.
+  if (image.exceptionTable.length === 0) return discoverByDescent(image, reader);
   const space = image.space;
   const roots = new Map<number, CodeFunction>();
   const names = exportNames(image);
@@ -119,23 +121,70 @@ export function discoverX64Functions(image: PeImage, reader: CodeReader): Functi
   }
   const functions = [...roots.values()];
   for (const fn of functions) fn.ranges.sort((a, b) => a.begin - b.begin);
-  const index = new FunctionIndex(functions);
-  // The entry point and exports not covered by .pdata are leaf functions (no stack frame):
-  // find their extent by recursive descent.
-  const extra: CodeFunction[] = [];
-  const seeds: Array<[number, CodeFunction['source'], string | undefined]> = [
-    [image.optionalHeader.addressOfEntryPoint, 'entry', names.get(image.optionalHeader.addressOfEntryPoint)],
-    ...[...names].map(([rva, name]): [number, CodeFunction['source'], string] => [rva, 'export', name]),
-  ];
-  const seedStarts = new Set(seeds.map(([rva]) => rva));
-  const done = new Set<number>();
-  for (const [rva, source, name] of seeds) {
-    if (!isCode(image, rva) || index.containing(rva) || done.has(rva)) continue;
-    done.add(rva);
-    const fn = descendOne(image, reader, rva, source, name, (t) => seedStarts.has(t) || index.containing(t) !== undefined);
-    if (fn) extra.push(fn);
+  const covered = new FunctionIndex(functions);
+  // Leaf functions (no stack frame, e.g. `mov r8d, tag; jmp [iat]` wrappers) have no
+  // .pdata entry: sweep the gaps between entries and descend from each piece of code there.
+  const extra = leafFunctionsInGaps(image, reader, functions, names, (t) => covered.containing(t) !== undefined);
+  return extra.length === 0 ? covered : new FunctionIndex([...functions, ...extra]);
+}
+
+const MAX_GAP_SWEEP = 0x100000;
+
+function leafFunctionsInGaps(
+  image: PeImage,
+  reader: CodeReader,
+  functions: readonly CodeFunction[],
+  names: ReadonlyMap<number, string>,
+  isCovered: (rva: number) => boolean,
+): CodeFunction[] {
+  const ranges = functions.flatMap((f) => f.ranges).sort((x, y) => x.begin - y.begin);
+  const out: CodeFunction[] = [];
+  let budget = MAX_GAP_SWEEP;
+  for (const section of image.sections) {
+    if (!isExecutable(section)) continue;
+    const sBegin = section.virtualAddress;
+    const sEnd = sBegin + Math.min(section.virtualSize || section.sizeOfRawData, section.sizeOfRawData || section.virtualSize);
+    const gaps: Array<[number, number]> = [];
+    let cursor = sBegin;
+    for (const r of ranges) {
+      if (r.end <= sBegin || r.begin >= sEnd) continue;
+      if (r.begin > cursor) gaps.push([cursor, r.begin]);
+      cursor = Math.max(cursor, r.end);
+    }
+    if (cursor < sEnd) gaps.push([cursor, sEnd]);
+    for (const [gBegin, gEnd] of gaps) {
+      let pos = gBegin;
+      while (pos < gEnd && budget > 0) {
+        const insn = reader.flowAt(pos);
+        if (!insn) break;
+        budget -= insn.length;
+        // Padding between functions: int3, nop (any length), zero bytes.
+        const bytes = image.space.bytesAt(pos, 1);
+        if (insn.flow === 'invalid' || insn.flow === 'interrupt' || bytes?.[0] === 0x00 || isNop(image, pos, insn.length)) {
+          pos += insn.length;
+          continue;
+        }
+        const fn = descendOne(image, reader, pos, names.has(pos) ? 'export' : 'call', names.get(pos), (t) => t < gBegin || t >= gEnd || isCovered(t));
+        if (!fn) {
+          pos += insn.length;
+          continue;
+        }
+        out.push(fn);
+        const last = fn.ranges[fn.ranges.length - 1];
+        pos = Math.max(pos + insn.length, last ? last.end : pos + insn.length);
+      }
+    }
   }
-  return extra.length === 0 ? index : new FunctionIndex([...functions, ...extra]);
+  return out;
+}
+
+/** nop, xchg ax,ax and the multi-byte 0F 1F forms compilers pad with. */
+function isNop(image: PeImage, rva: number, length: number): boolean {
+  const b = image.space.bytesAt(rva, length);
+  if (!b || b.length === 0) return false;
+  let i = 0;
+  while (i < b.length && (b[i] === 0x66 || b[i] === 0x2e)) i++;
+  return b[i] === 0x90 || (b[i] === 0x0f && b[i + 1] === 0x1f);
 }
 
 /** Recursive descent of one function; `stopAt` marks code that belongs to someone else. */
@@ -187,12 +236,12 @@ function toRanges(instructions: ReadonlyArray<{ rva: number; length: number }>):
 }
 
 /**
- * x86: global recursive descent, then ownership. Pass 1 decodes everything reachable from
+ * x86 (and x64 images without .pdata): global recursive descent, then ownership. Pass 1 decodes everything reachable from
  * the entry point, exports, direct call targets and relocated code pointers. Pass 2 hands
  * each instruction to the function that reaches it first, in the order call targets
  * first, pointers last; a jump to another function's start is a tail call, not a merge.
  */
-export function discoverX86Functions(image: PeImage, reader: CodeReader): FunctionIndex {
+export function discoverByDescent(image: PeImage, reader: CodeReader): FunctionIndex {
   const names = exportNames(image);
   const strong = new Map<number, CodeFunction['source']>();
   const addStrong = (rva: number, source: CodeFunction['source']) => {
@@ -251,16 +300,16 @@ export function discoverX86Functions(image: PeImage, reader: CodeReader): Functi
   return new FunctionIndex(functions);
 }
 
-/** Targets of HIGHLOW relocations that point into executable sections. */
+/** Targets of HIGHLOW / DIR64 relocations that point into executable sections. */
 function relocatedCodePointers(image: PeImage): number[] {
-  const base = Number(image.optionalHeader.imageBase);
+  const base = image.optionalHeader.imageBase;
   const out: number[] = [];
   for (const r of image.baseRelocations.entries) {
-    if (r.type !== 3) continue;
-    const value = image.space.u32(r.rva);
-    if (value === undefined) continue;
-    const target = value - base;
-    if (target > 0 && isCode(image, target)) out.push(target);
+    if (r.type !== 3 && r.type !== 10) continue;
+    const value = r.type === 3 ? BigInt(image.space.u32(r.rva) ?? 0) : image.space.u64(r.rva);
+    if (value === undefined || value <= base) continue;
+    const target = Number(value - base);
+    if (target < 0x100000000 && isCode(image, target)) out.push(target);
   }
   return out;
 }

@@ -1,3 +1,9 @@
+import cr0Write from './cr0-write.js';
+import dynamicRoutineLookup from './dynamic-routine-lookup.js';
+import executeCacheType from './execute-cache-type.js';
+import executePageMapping from './execute-page-mapping.js';
+import executePageProtection from './execute-page-protection.js';
+import executePoolType from './execute-pool-type.js';
 import executeWriteSection from './execute-write-section.js';
 import iatInExecutableSection from './iat-in-executable-section.js';
 import initSectionRwx from './init-section-rwx.js';
@@ -7,6 +13,12 @@ import type { Rule } from './types.js';
 
 /** The registry: one line per rule, sorted by id. */
 export const rules: readonly Rule[] = [
+  cr0Write,
+  dynamicRoutineLookup,
+  executeCacheType,
+  executePageMapping,
+  executePageProtection,
+  executePoolType,
   executeWriteSection,
   iatInExecutableSection,
   initSectionRwx,

@@ -1,0 +1,287 @@
+/**
+ * The one table of APIs that can hand out executable memory (rule book §2), with the
+ * argument that decides it, where that argument is at the call, and the value test.
+ * The call-site rules (execute-pool-type, execute-page-protection, execute-page-mapping,
+ * execute-cache-type) are all driven from here.
+ */
+
+/** A: dangerous through an argument value; D: always executable; N: listed, no caller control. */
+export type ApiClass = 'A' | 'D' | 'N';
+
+export type ArgKind = 'pool-type' | 'pool-flags' | 'lookaside-flags' | 'page-protection' | 'cache-type' | 'mdl-priority' | 'vp-pool-type';
+
+export type CallRuleId = 'execute-pool-type' | 'execute-page-protection' | 'execute-page-mapping' | 'execute-cache-type';
+
+export interface ApiArgument {
+  /** 1-based position in the documented prototype (KMDF: as actually passed, after WdfDriverGlobals). */
+  index: number;
+  name: string;
+  kind: ArgKind;
+  /** x86 byte offset from esp at the call (stdcall: arg 1 at +0x0); PHYSICAL_ADDRESS/ULONG64 take 8 bytes. */
+  x86Offset: number;
+  /** Bytes of the argument (8 for ULONG64 flags). */
+  size: number;
+}
+
+export interface ApiSpec {
+  name: string;
+  module: string;
+  cls: ApiClass;
+  rule: CallRuleId;
+  /** Class A: the argument that decides. */
+  arg?: ApiArgument;
+  /** Class D: severity when called (rule book §9: MmMapIoSpace error; MmMapLockedPages, MmAllocateContiguousMemory warning). */
+  always?: 'error' | 'warning';
+  /** What the rule book marks unconfirmed about this entry. */
+  unconfirmed?: string;
+}
+
+const NT = 'ntoskrnl.exe';
+const a = (index: number, name: string, kind: ArgKind, x86Offset: number, size = 4): ApiArgument => ({ index, name, kind, x86Offset, size });
+const pool = (name: string, module = NT, index = 1, x86Offset = 0): ApiSpec => ({
+  name,
+  module,
+  cls: 'A',
+  rule: 'execute-pool-type',
+  arg: a(index, index === 1 ? 'PoolType' : 'PoolType', 'pool-type', x86Offset),
+});
+const prot = (name: string, index: number, argName: string, x86Offset: number): ApiSpec => ({
+  name,
+  module: NT,
+  cls: 'A',
+  rule: 'execute-page-protection',
+  arg: a(index, argName, 'page-protection', x86Offset),
+});
+
+/** Rule book §2, one row per API name. */
+export const API_TABLE: readonly ApiSpec[] = [
+  pool('ExAllocatePool'),
+  pool('ExAllocatePoolWithQuota'),
+  pool('ExAllocatePoolWithQuotaTag'),
+  pool('ExAllocatePoolWithTag'),
+  pool('ExAllocatePoolWithTagPriority'),
+  { name: 'ExAllocatePool2', module: NT, cls: 'A', rule: 'execute-pool-type', arg: a(1, 'Flags', 'pool-flags', 0, 8) },
+  { name: 'ExAllocatePool3', module: NT, cls: 'A', rule: 'execute-pool-type', arg: a(1, 'Flags', 'pool-flags', 0, 8) },
+  pool('ExAllocateCacheAwareRundownProtection'),
+  { name: 'ExInitializeNPagedLookasideList', module: NT, cls: 'A', rule: 'execute-pool-type', arg: a(4, 'Flags', 'lookaside-flags', 0xc) },
+  pool('ExInitializeLookasideListEx', NT, 4, 0xc),
+  { name: 'MmAllocateContiguousMemory', module: NT, cls: 'D', rule: 'execute-cache-type', always: 'warning', unconfirmed: 'that it always returns executable memory' },
+  { name: 'MmAllocateContiguousMemorySpecifyCache', module: NT, cls: 'A', rule: 'execute-cache-type', arg: a(5, 'CacheType', 'cache-type', 0x1c) },
+  { name: 'MmAllocateContiguousMemorySpecifyCacheNode', module: NT, cls: 'A', rule: 'execute-cache-type', arg: a(5, 'CacheType', 'cache-type', 0x1c) },
+  prot('MmAllocateContiguousNodeMemory', 5, 'Protect', 0x1c),
+  { name: 'MmMapIoSpace', module: NT, cls: 'D', rule: 'execute-page-mapping', always: 'error' },
+  prot('MmMapIoSpaceEx', 3, 'Protect', 0xc),
+  { name: 'MmMapLockedPages', module: NT, cls: 'D', rule: 'execute-page-mapping', always: 'warning', unconfirmed: 'that the mapping is executable' },
+  { name: 'MmMapLockedPagesSpecifyCache', module: NT, cls: 'A', rule: 'execute-page-mapping', arg: a(6, 'Priority', 'mdl-priority', 0x14) },
+  prot('MmProtectMdlSystemAddress', 2, 'NewProtect', 0x4),
+  prot('ZwAllocateVirtualMemory', 6, 'Protect', 0x14),
+  prot('NtAllocateVirtualMemory', 6, 'Protect', 0x14),
+  prot('ZwProtectVirtualMemory', 4, 'NewProtect', 0xc),
+  prot('ZwCreateSection', 5, 'SectionPageProtection', 0x10),
+  prot('NtCreateSection', 5, 'SectionPageProtection', 0x10),
+  prot('ZwMapViewOfSection', 10, 'Win32Protect', 0x24),
+  prot('NtMapViewOfSection', 10, 'Win32Protect', 0x24),
+  pool('FltAllocatePoolAlignedWithTag', 'fltmgr.sys', 2, 0x4),
+  pool('FltAllocateContext', 'fltmgr.sys', 4, 0xc),
+  pool('ChangerClassAllocatePool', 'classpnp.sys'),
+  {
+    name: 'VideoPortAllocatePool',
+    module: 'videoprt.sys',
+    cls: 'A',
+    rule: 'execute-pool-type',
+    arg: a(2, 'PoolType', 'vp-pool-type', 0x4),
+    unconfirmed: 'how videoprt maps VP_POOL_TYPE (no NX variant exists)',
+  },
+  pool('ClfsCreateMarshallingArea', 'clfs.sys', 2, 0x4),
+  pool('ClfsCreateMarshallingAreaEx', 'clfs.sys', 2, 0x4),
+  pool('PcNewDmaChannel', 'portcls.sys', 3, 0x8),
+  pool('PcNewResourceList', 'portcls.sys', 3, 0x8),
+  pool('PcNewResourceSublist', 'portcls.sys', 3, 0x8),
+];
+
+const BY_NAME = new Map(API_TABLE.map((s) => [s.name, s]));
+
+/** The table entry for an imported name (case-sensitive, as the loader matches). */
+export function apiSpec(name: string): ApiSpec | undefined {
+  return BY_NAME.get(name);
+}
+
+export type Executability = 'executable' | 'non-executable' | 'undecided';
+
+/**
+ * The rule book's value tests. `value` is exact when `known` is all ones; otherwise only
+ * the bits in `known` are certain (an `or 0x200` on an unknown value still proves NX).
+ */
+export function executability(kind: ArgKind, value: bigint, known: bigint = ALL): Executability {
+  const bit = (mask: bigint): 'set' | 'clear' | 'unknown' => ((known & mask) !== mask ? 'unknown' : (value & mask) !== 0n ? 'set' : 'clear');
+  switch (kind) {
+    case 'pool-type': {
+      // execPool(pt) = (pt & 1) == 0 && (pt & 0x200) == 0
+      const paged = bit(1n);
+      const nx = bit(0x200n);
+      if (paged === 'set' || nx === 'set') return 'non-executable';
+      return paged === 'clear' && nx === 'clear' ? 'executable' : 'undecided';
+    }
+    case 'pool-flags': {
+      const x = bit(0x80n);
+      return x === 'set' ? 'executable' : x === 'clear' ? 'non-executable' : 'undecided';
+    }
+    case 'lookaside-flags': {
+      const nx = bit(0x200n);
+      return nx === 'set' ? 'non-executable' : nx === 'clear' ? 'executable' : 'undecided';
+    }
+    case 'page-protection': {
+      const x = bit(0xf0n);
+      if ((value & known & 0xf0n) !== 0n) return 'executable';
+      return x === 'clear' ? 'non-executable' : 'undecided';
+    }
+    case 'mdl-priority': {
+      const nx = bit(0x40000000n);
+      return nx === 'set' ? 'non-executable' : nx === 'clear' ? 'executable' : 'undecided';
+    }
+    case 'cache-type':
+      if (known !== ALL) return 'undecided';
+      return (value & 0xffffffffn) === 1n ? 'executable' : 'non-executable';
+    case 'vp-pool-type':
+      if (known !== ALL) return 'undecided';
+      return (value & 0xffffffffn) === 0n || (value & 0xffffffffn) === 4n ? 'executable' : 'non-executable';
+  }
+}
+
+const ALL = 0xffffffffffffffffn;
+
+const POOL_TYPES: Record<number, string> = {
+  0: 'NonPagedPool',
+  1: 'PagedPool',
+  2: 'NonPagedPoolMustSucceed',
+  3: 'DontUseThisType',
+  4: 'NonPagedPoolCacheAligned',
+  5: 'PagedPoolCacheAligned',
+  6: 'NonPagedPoolCacheAlignedMustS',
+  7: 'MaxPoolType',
+  32: 'NonPagedPoolSession',
+  33: 'PagedPoolSession',
+  34: 'NonPagedPoolMustSucceedSession',
+  35: 'DontUseThisTypeSession',
+  36: 'NonPagedPoolCacheAlignedSession',
+  37: 'PagedPoolCacheAlignedSession',
+  38: 'NonPagedPoolCacheAlignedMustSSession',
+  0x200: 'NonPagedPoolNx',
+  0x204: 'NonPagedPoolNxCacheAligned',
+  0x220: 'NonPagedPoolSessionNx',
+};
+const POOL_MODIFIERS: Array<[number, string]> = [
+  [0x8, 'POOL_QUOTA_FAIL_INSTEAD_OF_RAISE'],
+  [0x10, 'POOL_RAISE_IF_ALLOCATION_FAILURE'],
+  [0x100, 'POOL_COLD_ALLOCATION'],
+  [0x400, 'POOL_ZERO_ALLOCATION'],
+];
+const POOL_FLAGS: Array<[number, string]> = [
+  [0x1, 'POOL_FLAG_USE_QUOTA'],
+  [0x2, 'POOL_FLAG_UNINITIALIZED'],
+  [0x4, 'POOL_FLAG_SESSION'],
+  [0x8, 'POOL_FLAG_CACHE_ALIGNED'],
+  [0x20, 'POOL_FLAG_RAISE_ON_FAILURE'],
+  [0x40, 'POOL_FLAG_NON_PAGED'],
+  [0x80, 'POOL_FLAG_NON_PAGED_EXECUTE'],
+  [0x100, 'POOL_FLAG_PAGED'],
+];
+const PROTECTIONS: Record<number, string> = {
+  0x1: 'PAGE_NOACCESS',
+  0x2: 'PAGE_READONLY',
+  0x4: 'PAGE_READWRITE',
+  0x8: 'PAGE_WRITECOPY',
+  0x10: 'PAGE_EXECUTE',
+  0x20: 'PAGE_EXECUTE_READ',
+  0x40: 'PAGE_EXECUTE_READWRITE',
+  0x80: 'PAGE_EXECUTE_WRITECOPY',
+};
+const PROTECTION_MODIFIERS: Array<[number, string]> = [
+  [0x100, 'PAGE_GUARD'],
+  [0x200, 'PAGE_NOCACHE'],
+  [0x400, 'PAGE_WRITECOMBINE'],
+];
+const CACHE_TYPES: Record<number, string> = {
+  0: 'MmNonCached',
+  1: 'MmCached',
+  2: 'MmWriteCombined',
+  3: 'MmHardwareCoherentCached',
+  4: 'MmNonCachedUnordered',
+  5: 'MmUSWCCached',
+};
+const PRIORITIES: Record<number, string> = { 0: 'LowPagePriority', 16: 'NormalPagePriority', 32: 'HighPagePriority' };
+const MDL_FLAGS: Array<[number, string]> = [
+  [0x80000000, 'MdlMappingNoWrite'],
+  [0x40000000, 'MdlMappingNoExecute'],
+  [0x20000000, 'MdlMappingWithGuardPtes'],
+];
+
+function withFlags(base: string | undefined, rest: number, flags: Array<[number, string]>): string | undefined {
+  const names: string[] = base !== undefined ? [base] : [];
+  let left = rest;
+  for (const [bit, name] of flags) {
+    if ((left & bit) !== 0) {
+      names.push(name);
+      left &= ~bit;
+    }
+  }
+  if (left !== 0) return undefined;
+  return names.length > 0 ? names.join(' | ') : undefined;
+}
+
+/** "NonPagedPool | POOL_ZERO_ALLOCATION (0x400)": the symbolic name and the hex value. */
+export function symbolic(kind: ArgKind, value: bigint): string {
+  const v = Number(value & 0xffffffffn) >>> 0;
+  const hexText = `0x${value.toString(16)}`;
+  let name: string | undefined;
+  switch (kind) {
+    case 'pool-type': {
+      const mods = v & 0x518;
+      name = withFlags(POOL_TYPES[v & ~0x518], mods, POOL_MODIFIERS);
+      break;
+    }
+    case 'pool-flags':
+      name = withFlags(undefined, v, POOL_FLAGS);
+      break;
+    case 'lookaside-flags':
+      name = v === 0 ? '0' : withFlags(undefined, v, [[0x200, 'POOL_NX_ALLOCATION'], ...POOL_MODIFIERS]);
+      break;
+    case 'page-protection':
+      name = withFlags(PROTECTIONS[v & 0xff], v & ~0xff, PROTECTION_MODIFIERS);
+      break;
+    case 'cache-type':
+      name = CACHE_TYPES[v];
+      break;
+    case 'mdl-priority':
+      name = withFlags(PRIORITIES[v & 0x1fffffff], v & 0xe0000000, MDL_FLAGS);
+      break;
+    case 'vp-pool-type':
+      name = ({ 0: 'VpNonPagedPool', 1: 'VpPagedPool', 4: 'VpNonPagedPoolCacheAligned', 5: 'VpPagedPoolCacheAligned' } as Record<number, string>)[v];
+      break;
+  }
+  return name !== undefined ? `${name} (${hexText})` : hexText;
+}
+
+/** The value to pass instead, for the fix text. */
+export function saferValue(kind: ArgKind, value: bigint): string {
+  const v = Number(value & 0xffffffffn) >>> 0;
+  switch (kind) {
+    case 'pool-type':
+      return symbolic(kind, BigInt((v | 0x200) >>> 0));
+    case 'pool-flags':
+      return symbolic(kind, BigInt(((v & ~0x80) | 0x40) >>> 0));
+    case 'lookaside-flags':
+      return symbolic(kind, BigInt((v | 0x200) >>> 0));
+    case 'page-protection': {
+      const map: Record<number, number> = { 0x10: 0x1, 0x20: 0x2, 0x40: 0x4, 0x80: 0x8 };
+      const base = map[v & 0xff] ?? 0x4;
+      return symbolic(kind, BigInt(((v & ~0xff) | base) >>> 0));
+    }
+    case 'mdl-priority':
+      return symbolic(kind, BigInt((v | 0x40000000) >>> 0));
+    case 'cache-type':
+      return 'MmNonCached (0x0), or MmAllocateContiguousNodeMemory with PAGE_READWRITE';
+    case 'vp-pool-type':
+      return 'a pageable VP_POOL_TYPE, or ExAllocatePool2 with POOL_FLAG_NON_PAGED';
+  }
+}

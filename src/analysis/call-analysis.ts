@@ -1,0 +1,428 @@
+/**
+ * Proves each call to an API of the table (rule book §2): finds the call, recovers the
+ * deciding argument by backward data flow, follows it into callers when it comes from the
+ * enclosing function's own parameter (wrappers), and judges every value that reaches the
+ * call. A value executable on any path makes the call executable.
+ */
+import type { Severity } from '../rules/types.js';
+import { type ApiArgument, type ApiClass, apiSpec, API_TABLE, type ApiSpec, type CallRuleId, executability, saferValue, symbolic } from './api-table.js';
+import { type CallForm, findImportCallSites, functionsReferencing, type ImportCallSite, scanDirectBranches } from './call-sites.js';
+import { type CodeModel, codeModelOf, type FunctionCode, type Unsupported } from './code-model.js';
+import { argumentLocation, type Location, resolveBefore, type Value } from './dataflow.js';
+import { type CodeFunction, functionName } from './functions.js';
+import { detectNxOptIn, type NxOptIn } from './nx-optin.js';
+import { findRoutineLookups } from './dynamic-lookup.js';
+import { registerFamily } from './decoder.js';
+
+export type ValueVerdict = 'executable' | 'non-executable' | 'nx-optin' | 'unresolved';
+
+export interface EvidenceInstruction {
+  rva: number;
+  fileOffset?: number;
+  text: string;
+}
+
+/** One step of the path from the function that supplies a value to the API call. */
+export interface PathStep {
+  function: string;
+  functionRva: number;
+  /** The call instruction in that function (to the next step's function, or to the API). */
+  callRva: number;
+}
+
+export interface ResolvedValue {
+  verdict: ValueVerdict;
+  /** Symbolic value when known: "NonPagedPool (0x0)". */
+  value?: string;
+  /** The number itself, hex ("0x0"), when known. */
+  raw?: string;
+  /** Where it comes from: "constant", "global 0x3000 (.data)", "unknown". */
+  origin: string;
+  /** Why it is unresolved or how it was decided. */
+  reason?: string;
+  /** Instructions that produce the value (in execution order), across the path. */
+  instructions: EvidenceInstruction[];
+  /** Outermost caller first; the last step is the API call itself. */
+  path: PathStep[];
+}
+
+export type CallVerdict = 'executable' | 'unresolved' | 'compatible';
+
+export interface CheckedCall {
+  api: string;
+  dll: string;
+  cls: ApiClass;
+  rule: CallRuleId;
+  callRva: number;
+  fileOffset?: number;
+  section?: string;
+  function: string;
+  functionRva: number;
+  form: CallForm;
+  /** Thunk start or the load of the IAT slot (register form). */
+  viaRva?: number;
+  /** The call is the expansion of an inline macro. */
+  inline?: 'MmGetSystemAddressForMdlSafe';
+  argument?: ApiArgument;
+  verdict: CallVerdict;
+  /** Severity the rule should use (undefined: the call is compatible). */
+  severity?: Severity;
+  /** Class D: executable whatever the arguments. */
+  alwaysExecutable?: boolean;
+  values: ResolvedValue[];
+  /** Disassembly of the call instruction. */
+  callText: string;
+  /** The fix, in one sentence. */
+  fix: string;
+}
+
+export interface CallAnalysis {
+  supported: true;
+  machine: 'x86' | 'x64';
+  /** Every call of a table API, compatible ones included (for --verbose / JSON). */
+  calls: CheckedCall[];
+  nxOptIn?: NxOptIn;
+}
+
+const MAX_WRAPPER_DEPTH = 3;
+const MAX_CALLERS = 24;
+
+const cache = new WeakMap<object, CallAnalysis | Unsupported>();
+
+/** Call-site analysis of an image (cached per image); "unsupported" for non-x86/x64 machines. */
+export function analyzeCalls(image: Parameters<typeof codeModelOf>[0]): CallAnalysis | Unsupported {
+  let result = cache.get(image);
+  if (!result) {
+    const model = codeModelOf(image);
+    if ('supported' in model) result = model;
+    else {
+      try {
+        result = new CallAnalyzer(model).run();
+      } finally {
+        model.reader.dispose();
+      }
+    }
+    cache.set(image, result);
+  }
+  return result;
+}
+
+const TABLE_NAMES = new Set(API_TABLE.map((s) => s.name));
+
+class CallAnalyzer {
+  private readonly callersCache = new Map<number, Array<{ code: FunctionCode; index: number; tail: boolean }>>();
+  private nxOptIn: NxOptIn | undefined;
+
+  constructor(private readonly model: CodeModel) {}
+
+  run(): CallAnalysis {
+    this.nxOptIn = detectNxOptIn(this.model);
+    const sites = [...findImportCallSites(this.model, { apis: TABLE_NAMES }), ...this.dynamicSites()];
+    const calls: CheckedCall[] = [];
+    for (const site of sites) {
+      const spec = apiSpec(site.slot.name);
+      if (spec && spec.cls !== 'N') calls.push(this.check(site, spec));
+    }
+    const out: CallAnalysis = { supported: true, machine: this.model.bitness === 64 ? 'x64' : 'x86', calls };
+    if (this.nxOptIn) out.nxOptIn = this.nxOptIn;
+    return out;
+  }
+
+  /**
+   * Calls through a pointer that MmGetSystemRoutineAddress returned for a table API, in the
+   * function that looked it up (`fp = MmGetSystemRoutineAddress(&name); fp(...)`).
+   */
+  private dynamicSites(): ImportCallSite[] {
+    const out: ImportCallSite[] = [];
+    if (![...this.model.importSlots.values()].some((s) => s.name === 'MmGetSystemRoutineAddress')) return out;
+    for (const lookup of findRoutineLookups(this.model)) {
+      const spec = lookup.name !== undefined ? apiSpec(lookup.name) : undefined;
+      const fn = this.model.functions.containing(lookup.callRva);
+      if (!spec || spec.cls === 'N' || !fn) continue;
+      const code = this.model.code(fn);
+      code.insns.forEach((insn, i) => {
+        if ((insn.flow !== 'call-indirect' && insn.flow !== 'jmp-indirect') || insn.rva <= lookup.callRva) return;
+        const op = insn.operands[0];
+        const fam = op?.kind === 'reg' ? registerFamily(op.reg) : -1;
+        if (fam < 0) return;
+        const fromLookup = resolveBefore(this.model, code, i, { k: 'reg', fam }).some(
+          (v) => v.origin.kind === 'unknown' && v.trace[0] === lookup.callRva,
+        );
+        if (!fromLookup) return;
+        out.push({
+          slot: { dll: 'MmGetSystemRoutineAddress', name: spec.name, delayLoaded: false, rva: lookup.nameRva ?? 0 },
+          callRva: insn.rva,
+          fn,
+          form: 'dynamic',
+          viaRva: lookup.callRva,
+          tail: insn.flow === 'jmp-indirect',
+        });
+      });
+    }
+    return out;
+  }
+
+  private check(site: ImportCallSite, spec: ApiSpec): CheckedCall {
+    const model = this.model;
+    const code = model.code(site.fn);
+    const call: CheckedCall = {
+      api: spec.name,
+      dll: site.slot.dll,
+      cls: spec.cls,
+      rule: spec.rule,
+      callRva: site.callRva,
+      function: functionName(site.fn),
+      functionRva: site.fn.start,
+      form: site.form,
+      verdict: 'compatible',
+      values: [],
+      callText: this.callText(site),
+      fix: '',
+    };
+    const offset = model.fileOffset(site.callRva);
+    if (offset !== undefined) call.fileOffset = offset;
+    const section = model.image.space.sectionAt(site.callRva);
+    if (section) call.section = section.name;
+    if (site.viaRva !== undefined) call.viaRva = site.viaRva;
+    if (spec.name === 'MmMapLockedPagesSpecifyCache' && this.isInlineMdlSafe(code, site.callRva)) call.inline = 'MmGetSystemAddressForMdlSafe';
+
+    if (spec.cls === 'D' || !spec.arg) {
+      call.verdict = 'executable';
+      call.alwaysExecutable = true;
+      call.severity = spec.always ?? 'error';
+      call.fix = alwaysFix(spec.name);
+      return call;
+    }
+    const arg = spec.arg;
+    call.argument = arg;
+    const index = code.indexOf.get(site.callRva);
+    if (index === undefined) {
+      call.values = [{ verdict: 'unresolved', origin: 'unknown', reason: 'call instruction not decoded', instructions: [], path: [] }];
+    } else {
+      const step: PathStep = { function: call.function, functionRva: call.functionRva, callRva: site.callRva };
+      call.values = this.evaluate(code, index, this.argLocation(arg.index, arg, site.tail), arg, [step], 0);
+    }
+    const verdicts = new Set(call.values.map((v) => v.verdict));
+    call.verdict = verdicts.has('executable') ? 'executable' : verdicts.has('unresolved') ? 'unresolved' : 'compatible';
+    if (call.verdict === 'executable') call.severity = 'error';
+    else if (call.verdict === 'unresolved') call.severity = 'warning';
+    const bad = call.values.find((v) => v.verdict === 'executable');
+    call.fix = bad?.raw !== undefined ? `Pass ${saferValue(arg.kind, BigInt(bad.raw))} as ${arg.name}.` : argumentFix(arg);
+    return call;
+  }
+
+  private argLocation(n: number, arg: Pick<ApiArgument, 'x86Offset' | 'size'> | undefined, tail: boolean): Location {
+    const loc = argumentLocation(this.model.bitness, n, arg?.x86Offset, arg?.size ?? 4);
+    // At a tail jump the return address is still on the stack above the arguments.
+    if (tail && loc.k === 'mem') return { ...loc, off: loc.off + this.model.pointerSize };
+    return loc;
+  }
+
+  /** Values of `loc` before instruction `index`, judged; parameters are followed into callers. */
+  private evaluate(code: FunctionCode, index: number, loc: Location, arg: ApiArgument, path: PathStep[], depth: number): ResolvedValue[] {
+    const out: ResolvedValue[] = [];
+    for (const v of resolveBefore(this.model, code, index, loc)) {
+      const instructions = v.trace.map((rva) => this.evidence(rva));
+      const decided = this.judgeMasks(v, arg);
+      if (decided) {
+        out.push({ ...decided, instructions, path });
+        continue;
+      }
+      const o = v.origin;
+      if (o.kind === 'const') {
+        const verdict = executability(arg.kind, o.value) === 'executable' ? 'executable' : 'non-executable';
+        out.push({ verdict, value: symbolic(arg.kind, o.value), raw: hex(o.value), origin: 'constant', instructions, path });
+      } else if (o.kind === 'param') {
+        out.push(...this.fromCallers(code.fn, o.index, v, arg, path, depth, instructions));
+      } else if (o.kind === 'global') {
+        out.push({ ...this.judgeGlobal(o.rva, o.size, v, arg), instructions, path });
+      } else if (o.kind === 'address') {
+        out.push({ verdict: 'unresolved', origin: `address 0x${o.rva.toString(16)}`, reason: 'an address, not a value', instructions, path });
+      } else {
+        out.push({ verdict: 'unresolved', origin: 'unknown', reason: o.reason, instructions, path });
+      }
+    }
+    return out;
+  }
+
+  /** `or`/`and` applied to an unknown value may decide it on their own (`or ecx, 200h`). */
+  private judgeMasks(v: Value, arg: ApiArgument): Omit<ResolvedValue, 'instructions' | 'path'> | undefined {
+    if (v.origin.kind === 'const') return undefined;
+    const ALL = 0xffffffffffffffffn;
+    if (v.andMask === ALL && v.orBits === 0n) return undefined;
+    const known = (~v.andMask | v.orBits) & ALL;
+    const e = executability(arg.kind, v.orBits, known);
+    if (e === 'undecided') return undefined;
+    return {
+      verdict: e,
+      origin: describeOrigin(v),
+      reason: `the bits that decide are fixed by the code (or 0x${v.orBits.toString(16)}, and 0x${(v.andMask & 0xffffffffn).toString(16)})`,
+    };
+  }
+
+  private judgeGlobal(rva: number, size: number, v: Value, arg: ApiArgument): Omit<ResolvedValue, 'instructions' | 'path'> {
+    const space = this.model.image.space;
+    const section = space.sectionAt(rva);
+    const where = `global 0x${rva.toString(16)}${section ? ` (${section.name})` : ''}`;
+    const opt = this.nxOptIn;
+    if (opt && (rva === opt.poolTypeVariableRva || rva === opt.mdlProtectionVariableRva)) {
+      return {
+        verdict: 'nx-optin',
+        origin: where,
+        reason: 'the driver\'s NX opt-in default (POOL_NX_OPTIN): set to the NX value after RtlGetVersion reports Windows 8 or later',
+      };
+    }
+    const writable = section ? (section.characteristics & 0x80000000) !== 0 : true;
+    if (!writable && section) {
+      const raw = size >= 8 ? space.u64(rva) : size === 2 ? space.u16(rva) : size === 1 ? undefined : space.u32(rva);
+      if (raw !== undefined) {
+        const value = ((BigInt(raw) & v.andMask) | v.orBits) & 0xffffffffffffffffn;
+        const verdict = executability(arg.kind, value) === 'executable' ? 'executable' : 'non-executable';
+        return { verdict, value: symbolic(arg.kind, value), raw: hex(value), origin: `${where}, read-only` };
+      }
+    }
+    return { verdict: 'unresolved', origin: where, reason: 'loaded from a writable global; its value is set at run time' };
+  }
+
+  private fromCallers(
+    fn: CodeFunction,
+    paramIndex: number,
+    v: Value,
+    arg: ApiArgument,
+    path: PathStep[],
+    depth: number,
+    instructions: EvidenceInstruction[],
+  ): ResolvedValue[] {
+    const name = functionName(fn);
+    if (depth >= MAX_WRAPPER_DEPTH) {
+      return [{ verdict: 'unresolved', origin: `parameter ${paramIndex} of ${name}`, reason: 'wrapper chain too deep', instructions, path }];
+    }
+    const callers = this.callersOf(fn);
+    if (callers.length === 0) {
+      return [
+        {
+          verdict: 'unresolved',
+          origin: `parameter ${paramIndex} of ${name}`,
+          reason: `${name} has no direct callers (called through a pointer or from outside the image)`,
+          instructions,
+          path,
+        },
+      ];
+    }
+    const out: ResolvedValue[] = [];
+    // x86 stdcall: parameter n sits at [esp + 4*(n-1)] at the call.
+    const callerArg: ApiArgument = { ...arg, x86Offset: 4 * (paramIndex - 1), size: Math.min(arg.size, this.model.pointerSize) };
+    for (const c of callers.slice(0, MAX_CALLERS)) {
+      const callInsn = c.code.insns[c.index];
+      if (!callInsn) continue;
+      const step: PathStep = { function: functionName(c.code.fn), functionRva: c.code.fn.start, callRva: callInsn.rva };
+      const loc = this.argLocation(paramIndex, callerArg, c.tail);
+      for (const r of this.evaluate(c.code, c.index, loc, arg, [step, ...path], depth + 1)) {
+        // Masks applied inside the wrapper still apply to what the caller passes.
+        if (r.raw !== undefined && (v.andMask !== 0xffffffffffffffffn || v.orBits !== 0n)) {
+          const value = (BigInt(r.raw) & v.andMask) | v.orBits;
+          const verdict = executability(arg.kind, value) === 'executable' ? 'executable' : 'non-executable';
+          out.push({ ...r, verdict, value: symbolic(arg.kind, value), raw: hex(value), instructions: [...r.instructions, ...instructions] });
+        } else {
+          out.push({ ...r, instructions: [...r.instructions, ...instructions] });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Direct calls and tail jumps to `fn`, found by scanning for E8/E9 to its start. */
+  private callersOf(fn: CodeFunction): Array<{ code: FunctionCode; index: number; tail: boolean }> {
+    const cached = this.callersCache.get(fn.start);
+    if (cached) return cached;
+    const out: Array<{ code: FunctionCode; index: number; tail: boolean }> = [];
+    const target = new Set([fn.start]);
+    for (const caller of functionsReferencing(this.model, scanDirectBranches(this.model, target))) {
+      const code = this.model.code(caller);
+      code.insns.forEach((insn, index) => {
+        const op = insn.operands[0];
+        if (op?.kind !== 'branch' || op.target !== fn.start || caller.start === fn.start) return;
+        if (insn.flow === 'call') out.push({ code, index, tail: false });
+        else if (insn.flow === 'jmp') out.push({ code, index, tail: true });
+      });
+    }
+    this.callersCache.set(fn.start, out);
+    return out;
+  }
+
+  /** `test byte ptr [mdl+MdlFlags], 5` shortly before the call: the inline MmGetSystemAddressForMdlSafe. */
+  private isInlineMdlSafe(code: FunctionCode, callRva: number): boolean {
+    const i = code.indexOf.get(callRva);
+    if (i === undefined) return false;
+    const flagsOffset = this.model.bitness === 64 ? 0xa : 0x6;
+    for (let j = Math.max(0, i - 16); j < i; j++) {
+      const insn = code.insns[j];
+      if (!insn || insn.mnemonic !== 'test') continue;
+      const [m, imm] = insn.operands;
+      if (m?.kind === 'mem' && m.disp === flagsOffset && imm?.kind === 'imm' && imm.value === 5n) return true;
+    }
+    return false;
+  }
+
+  private evidence(rva: number): EvidenceInstruction {
+    const e: EvidenceInstruction = { rva, text: this.model.format(rva) };
+    const off = this.model.fileOffset(rva);
+    if (off !== undefined) e.fileOffset = off;
+    return e;
+  }
+
+  private callText(site: ImportCallSite): string {
+    const text = this.model.format(site.callRva);
+    const how = site.form === 'thunk' ? ' (via thunk)' : site.form === 'dynamic' ? ' (pointer from MmGetSystemRoutineAddress)' : '';
+    return `${text}  ; ${site.slot.name}${how}`;
+  }
+}
+
+const hex = (v: bigint): string => `0x${v.toString(16)}`;
+
+function describeOrigin(v: Value): string {
+  const o = v.origin;
+  switch (o.kind) {
+    case 'param':
+      return `parameter ${o.index}`;
+    case 'global':
+      return `global 0x${o.rva.toString(16)}`;
+    case 'address':
+      return `address 0x${o.rva.toString(16)}`;
+    case 'const':
+      return 'constant';
+    case 'unknown':
+      return `unknown (${o.reason})`;
+  }
+}
+
+function alwaysFix(api: string): string {
+  switch (api) {
+    case 'MmMapIoSpace':
+      return 'Use MmMapIoSpaceEx with PAGE_READWRITE | PAGE_NOCACHE (or another non-executable protection).';
+    case 'MmMapLockedPages':
+      return 'Use MmMapLockedPagesSpecifyCache (or MmGetSystemAddressForMdlSafe) with MdlMappingNoExecute in Priority.';
+    case 'MmAllocateContiguousMemory':
+      return 'Use MmAllocateContiguousNodeMemory with PAGE_READWRITE.';
+    default:
+      return 'Use a variant of the API that takes a non-executable protection.';
+  }
+}
+
+function argumentFix(arg: ApiArgument): string {
+  switch (arg.kind) {
+    case 'pool-type':
+    case 'vp-pool-type':
+      return `Pass NonPagedPoolNx (or a paged type) as ${arg.name}, or opt in with POOL_NX_OPTIN.`;
+    case 'pool-flags':
+      return `Use POOL_FLAG_NON_PAGED instead of POOL_FLAG_NON_PAGED_EXECUTE in ${arg.name}.`;
+    case 'lookaside-flags':
+      return `Pass POOL_NX_ALLOCATION (0x200) in ${arg.name}.`;
+    case 'page-protection':
+      return `Pass a PAGE_* protection without EXECUTE as ${arg.name}.`;
+    case 'cache-type':
+      return `Pass MmNonCached or use MmAllocateContiguousNodeMemory with PAGE_READWRITE.`;
+    case 'mdl-priority':
+      return `OR MdlMappingNoExecute into ${arg.name}.`;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Turns checked calls into findings for one call-site rule. A value that reaches the API
+ * through a wrapper is reported at the caller that passes it (path[0]), with the whole
+ * path as evidence; values decided inside the calling function are reported at the call.
+ */
+import type { PeImage } from '../pe/index.js';
+import type { FindingDetails, MessageArguments, RuleContext, Severity } from '../rules/types.js';
+import type { CallRuleId } from './api-table.js';
+import { analyzeCalls, type CheckedCall, type ResolvedValue } from './call-analysis.js';
+
+export type CallMessageId = 'executable' | 'unresolved' | 'always';
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+export function reportCallFindings(image: PeImage, ctx: RuleContext<CallMessageId>, rule: CallRuleId): void;
+export function reportCallFindings<M extends string>(image: PeImage, ctx: RuleContext<M | CallMessageId>, rule: CallRuleId): void;
+export function reportCallFindings(image: PeImage, ctx: RuleContext<string>, rule: CallRuleId): void {
+  const analysis = analyzeCalls(image);
+  if (!analysis.supported) return;
+  for (const call of analysis.calls) {
+    if (call.rule !== rule || call.verdict === 'compatible') continue;
+    if (call.alwaysExecutable) {
+      ctx.report(
+        'always',
+        { api: call.api, callRva: hex(call.callRva), function: call.function },
+        details(image, call, call.severity ?? 'error', { rva: call.callRva, function: call.function, functionRva: call.functionRva }, undefined),
+      );
+      continue;
+    }
+    // Group the values by the call that supplies them (the outermost caller on the path).
+    const groups = new Map<number, ResolvedValue[]>();
+    for (const v of call.values) {
+      if (v.verdict !== 'executable' && v.verdict !== 'unresolved') continue;
+      const at = v.path[0]?.callRva ?? call.callRva;
+      const list = groups.get(at);
+      if (list) list.push(v);
+      else groups.set(at, [v]);
+    }
+    for (const [at, values] of groups) {
+      const bad = values.find((v) => v.verdict === 'executable');
+      const shown = bad ?? (values[0] as ResolvedValue);
+      const step = shown.path[0] ?? { function: call.function, functionRva: call.functionRva, callRva: call.callRva };
+      const through = shown.path.length > 1 ? ` (passed through ${shown.path.slice(1).map((p) => p.function).join(' → ')})` : '';
+      const argument = `${call.argument?.name ?? 'argument'} (argument ${call.argument?.index ?? '?'})`;
+      const args: MessageArguments = { api: call.api, callRva: hex(at), function: step.function, argument, through };
+      if (bad) {
+        ctx.report('executable', { ...args, value: bad.value ?? bad.raw ?? bad.origin }, details(image, call, 'error', { rva: at, function: step.function, functionRva: step.functionRva }, bad));
+      } else {
+        ctx.report(
+          'unresolved',
+          { ...args, origin: shown.origin, reason: shown.reason ?? 'not a constant' },
+          details(image, call, 'warning', { rva: at, function: step.function, functionRva: step.functionRva }, shown),
+        );
+      }
+    }
+  }
+}
+
+function details(image: PeImage, call: CheckedCall, severity: Severity, where: { rva: number; function: string; functionRva: number }, value: ResolvedValue | undefined): FindingDetails {
+  const evidence: Record<string, unknown> = {
+    api: call.api,
+    dll: call.dll,
+    apiClass: call.cls,
+    function: where.function,
+    functionRva: hex(where.functionRva),
+    call: { rva: hex(call.callRva), ...(call.fileOffset !== undefined ? { fileOffset: hex(call.fileOffset) } : {}), text: call.callText },
+    apiCallFunction: { name: call.function, rva: hex(call.functionRva) },
+    form: call.form,
+    fix: call.fix,
+  };
+  if (call.viaRva !== undefined) evidence.via = hex(call.viaRva);
+  if (call.inline) evidence.inlineMacro = call.inline;
+  if (call.argument) evidence.argument = { index: call.argument.index, name: call.argument.name, kind: call.argument.kind };
+  if (value) {
+    evidence.value = value.value ?? null;
+    evidence.origin = value.origin;
+    if (value.reason) evidence.reason = value.reason;
+    evidence.instructions = value.instructions.map((i) => ({
+      rva: hex(i.rva),
+      ...(i.fileOffset !== undefined ? { fileOffset: hex(i.fileOffset) } : {}),
+      text: i.text,
+    }));
+    evidence.path = value.path.map((p) => ({ function: p.function, functionRva: hex(p.functionRva), callRva: hex(p.callRva) }));
+  }
+  if (call.values.length > 1) {
+    evidence.allValues = call.values.map((v) => ({ verdict: v.verdict, value: v.value ?? null, origin: v.origin, via: v.path.map((p) => p.function).join(' → ') }));
+  }
+  const out: FindingDetails = { rva: where.rva, evidence, severity };
+  const fileOffset = image.space.offsetOf(where.rva);
+  if (fileOffset !== undefined) out.fileOffset = fileOffset;
+  const section = image.space.sectionAt(where.rva);
+  if (section) out.section = section.name;
+  return out;
+}

@@ -1,0 +1,52 @@
+import { codeModelOf } from '../analysis/code-model.js';
+import { findRoutineLookups } from '../analysis/dynamic-lookup.js';
+import { defineRule, type FindingDetails } from './types.js';
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+export default defineRule({
+  meta: {
+    id: 'dynamic-routine-lookup',
+    requiresCode: true,
+    defaultSeverity: 'note',
+    docs: {
+      title: 'An API that can return executable memory is resolved by name',
+      description:
+        'MmGetSystemRoutineAddress returns a kernel routine by name, so calls through the returned pointer never ' +
+        'appear in the import table and import-based checks miss them. hvci recovers the UNICODE_STRING passed at ' +
+        'each call (a constant string, or one built with RtlInitUnicodeString just before) and notes lookups of an ' +
+        'API from the rule book\'s call-site table.',
+      resolution:
+        'Review the calls made through the looked-up pointer: they must pass NX pool types, non-executable protections and MdlMappingNoExecute like direct calls.',
+      ruleBook: '§9 dynamic-routine-lookup',
+    },
+    messages: {
+      lookup: 'MmGetSystemRoutineAddress at {callRva} in {function} looks up {name}, which can return executable memory; calls through the pointer are not checked.',
+    },
+  },
+  check(image, ctx) {
+    const model = codeModelOf(image);
+    if ('supported' in model) return;
+    try {
+      for (const l of findRoutineLookups(model)) {
+        if (!l.affected || l.name === undefined) continue;
+        const details: FindingDetails = {
+          rva: l.callRva,
+          evidence: {
+            function: l.function,
+            functionRva: hex(l.functionRva),
+            call: model.format(l.callRva),
+            routine: l.name,
+            ...(l.nameRva !== undefined ? { nameRva: hex(l.nameRva) } : {}),
+          },
+        };
+        if (l.fileOffset !== undefined) details.fileOffset = l.fileOffset;
+        const section = image.space.sectionAt(l.callRva);
+        if (section) details.section = section.name;
+        ctx.report('lookup', { callRva: hex(l.callRva), function: l.function, name: l.name }, details);
+      }
+    } finally {
+      model.reader.dispose();
+    }
+  },
+});

@@ -1,0 +1,57 @@
+import { analyzeCalls } from '../analysis/call-analysis.js';
+import { reportCallFindings } from '../analysis/call-findings.js';
+import { defineRule, type FindingDetails } from './types.js';
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+export default defineRule({
+  meta: {
+    id: 'execute-pool-type',
+    requiresCode: true,
+    defaultSeverity: 'error',
+    docs: {
+      title: 'Pool allocation requests executable memory',
+      description:
+        'Under HVCI, non-paged pool of an executable type (NonPagedPool, NonPagedPoolCacheAligned, NonPagedPoolMustSucceed, ' +
+        'session variants) or ExAllocatePool2/3 with POOL_FLAG_NON_PAGED_EXECUTE, or an NPaged lookaside list without ' +
+        'POOL_NX_ALLOCATION, asks for memory the hypervisor will not make executable; Driver Verifier bug-checks on it. ' +
+        'hvci finds each call in the machine code (IAT calls, thunks, register calls, tail calls, delay-load imports), ' +
+        'recovers the argument by backward data flow, follows it into the callers of wrapper functions, and reports a ' +
+        'call as an error when any path passes an executable value, as a warning when the value is not a constant.',
+      resolution:
+        'Pass NonPagedPoolNx (POOL_FLAG_NON_PAGED for ExAllocatePool2/3, POOL_NX_ALLOCATION in lookaside Flags), or build with POOL_NX_OPTIN=1 and call ExInitializeDriverRuntime(DrvRtPoolNxOptIn) in DriverEntry.',
+      ruleBook: '§2 call-site rules (execPool, execFlags), §3.1, §3.4',
+      verifier: 'Bug check 0xC4, parameter 1 = 0x2000 ("specified an executable pool type")',
+      related: 'WDK Code Analysis C30030, C30032, C30033, C30034',
+    },
+    messages: {
+      executable: '{api} at {callRva} in {function} requests executable pool: {argument} = {value}{through}.',
+      unresolved: '{api} at {callRva} in {function}: {argument} comes from {origin} ({reason}){through}; the pool is executable if it is NonPagedPool.',
+      always: '{api} at {callRva} in {function} always allocates executable pool.',
+      nxOptIn:
+        'The driver opts in to NX non-paged pool (POOL_NX_OPTIN): {function} stores NonPagedPoolNx into its default pool type at {storeRva} after RtlGetVersion, so allocations that use the default are NX on Windows 8 and later.',
+    },
+  },
+  check(image, ctx) {
+    reportCallFindings(image, ctx, 'execute-pool-type');
+    const analysis = analyzeCalls(image);
+    if (!analysis.supported || !analysis.nxOptIn) return;
+    const o = analysis.nxOptIn;
+    const store = o.poolTypeStoreRva ?? o.mdlProtectionStoreRva ?? o.rtlGetVersionCallRva;
+    const details: FindingDetails = {
+      rva: store,
+      severity: 'note',
+      evidence: {
+        function: o.function,
+        functionRva: hex(o.functionRva),
+        rtlGetVersionCall: hex(o.rtlGetVersionCallRva),
+        ...(o.poolTypeVariableRva !== undefined ? { poolTypeVariable: hex(o.poolTypeVariableRva) } : {}),
+        ...(o.mdlProtectionVariableRva !== undefined ? { mdlProtectionVariable: hex(o.mdlProtectionVariableRva) } : {}),
+        callsUsingTheDefault: analysis.calls.filter((c) => c.values.some((v) => v.verdict === 'nx-optin')).map((c) => hex(c.callRva)),
+      },
+    };
+    const offset = image.space.offsetOf(store);
+    if (offset !== undefined) details.fileOffset = offset;
+    ctx.report('nxOptIn', { function: o.function, storeRva: hex(store) }, details);
+  },
+});
