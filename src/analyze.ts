@@ -2,6 +2,7 @@ import { sha256 as sha256Digest } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { classify } from './analysis/image-kind.js';
 import { hex, parsePe, type PeImage, rights } from './pe/index.js';
+import { assignFingerprints } from './report/fingerprint.js';
 import type { CallSiteAnalysis, FileReport, Finding, ImageFacts } from './report/model.js';
 import { verdictOf } from './report/model.js';
 import { rules } from './rules/index.js';
@@ -47,6 +48,7 @@ export function analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): FileRe
   const cls = classify(image);
   const analysisOptions: AnalysisOptions = { targetOs: options.targetOs ?? DEFAULT_TARGET_OS };
   const findings = runRules(image, options.rules ?? rules, analysisOptions);
+  assignFingerprints(findings, image);
   return {
     ...base,
     status: 'analyzed',

@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { renderHtml } from '../report/html.js';
 import { renderJson } from '../report/json.js';
+import { renderSarif } from '../report/sarif.js';
 import type { FileReport } from '../report/model.js';
 import { ExitCode, type FailOn } from '../report/summary.js';
 import { renderText } from '../report/text.js';
 import { DEFAULT_TARGET_OS, parseTargetOs, TARGET_OS_NAMES, type TargetOs } from '../rules/target-os.js';
 import { TOOL_VERSION } from '../version.js';
-import { scan } from './scan-command.js';
+import { renderRuleDoc, wdkEquivalents } from '../rules/docs.js';
+import { findRule, rules } from '../rules/index.js';
+import { runExplain, UsageError } from './explain-command.js';
+import { sarifPaths } from './output.js';
+import { applyPolicy, ConfigError } from '../config/index.js';
+import { ignoreFilter, loadBaseline, loadConfig, relativePath } from './policy-files.js';
+import { scanCounting } from './scan-command.js';
 
 const EXAMPLES = `
 Examples:
@@ -15,6 +23,10 @@ Examples:
       Check one driver; exit code 1 if it would not load under Memory Integrity.
   $ hvci scan --format json -o hvci.json build/
       Scan every PE file under build/ (recursively) and write the JSON report.
+  $ hvci scan --format sarif -o hvci.sarif build/
+      SARIF 2.1.0 for GitHub code scanning / Azure DevOps (paths relative to --root, default .).
+  $ hvci scan --format html -o hvci.html drivers/
+      One self-contained page to read or send: verdicts, section maps, findings.
   $ hvci scan --target-os win10-1703 --fail-on warning drivers/
       Only Windows 10 1703 and later matter; fail the build on warnings too.
   $ NO_COLOR=1 hvci scan --quiet C:/Windows/System32/drivers
@@ -30,10 +42,27 @@ Severities: error = Windows will refuse or break the driver under HVCI; warning 
 version-dependent problem, or a heuristic resting on an unconfirmed fact; note = information.
 Rule ids come from the rule book; see docs/rules/<rule-id>.md.`;
 
+const EXPLAIN_EXAMPLES = `
+Examples:
+  $ hvci explain c4 2000 fffff802da2d33e8 0 484d454d
+      Bug check 0xC4 by its four parameters.
+  $ pbpaste | hvci explain
+      Whatever Windows printed (!analyze -v, a Verifier message, Win32_DeviceGuard …), piped in.
+  $ hvci explain -i analyze.txt --driver mydriver.sys --base fffff802da2d0000
+      Also point at the function and call site in the driver (base from "lm m mydriver").
+
+Exit codes: 0 explained, 1 nothing recognised, 2 usage error.`;
+
 function targetOsArg(value: string): TargetOs {
   const t = parseTargetOs(value);
   if (!t) throw new InvalidArgumentError(`unknown Windows version "${value}"; use one of ${TARGET_OS_NAMES.join(', ')} or a build number`);
   return t;
+}
+
+function addressArg(value: string): bigint {
+  const clean = value.replace(/[`_]/g, '');
+  if (!/^(0x)?[0-9a-f]+$/i.test(clean)) throw new InvalidArgumentError(`"${value}" is not an address (e.g. fffff802\`da2d0000)`);
+  return BigInt(clean.toLowerCase().startsWith('0x') ? clean : `0x${clean}`);
 }
 
 function sizeArg(value: string): number {
@@ -45,14 +74,17 @@ function sizeArg(value: string): number {
 }
 
 interface ScanFlags {
-  format: 'text' | 'json';
+  format: 'text' | 'json' | 'sarif' | 'html';
   output?: string;
+  root?: string;
   targetOs: TargetOs;
   failOn: FailOn;
   quiet?: boolean;
   verbose?: boolean;
   color?: boolean;
   maxFileSize: number;
+  config?: string;
+  baseline?: string;
 }
 
 export function buildProgram(): Command {
@@ -68,8 +100,9 @@ export function buildProgram(): Command {
     .command('scan')
     .description('Check .sys files (or directories of them, recursively) for HVCI incompatibilities.')
     .argument('<paths...>', 'driver files or directories')
-    .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'sarif', 'html']).default('text'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--root <dir>', 'SARIF: file locations are relative to this directory (default: the current one)')
     .option(
       '-t, --target-os <version>',
       `oldest Windows the driver must support (e.g. win10-1507, win10-1703, win11, server2019, 14393)`,
@@ -83,20 +116,90 @@ export function buildProgram(): Command {
     .option('-v, --verbose', 'also list structural problems tolerated in clean files')
     .option('--no-color', 'never colour the output (NO_COLOR is honoured too)')
     .option('--max-file-size <size>', 'skip files larger than this', sizeArg, 256 * 1024 * 1024)
+    .option('-c, --config <file>', `config file: target OS, severities per rule, ignored paths, suppressions (default: ./${'hvci.config.json'} if present)`)
+    .option('--baseline <report.json>', 'a previous JSON report: findings already in it are reported as baseline and do not fail the scan')
     .addHelpText('after', EXAMPLES)
-    .action(async (paths: string[], flags: ScanFlags) => {
-      process.exitCode = await runScan(paths, flags);
+    .action(async (paths: string[], flags: ScanFlags, command: Command) => {
+      try {
+        process.exitCode = await runScan(paths, await withConfig(flags, command));
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        process.stderr.write(`hvci: ${e.message.split('\n').join('\nhvci: ')}\n`);
+        process.exitCode = ExitCode.usage;
+      }
+    });
+
+  program
+    .command('explain')
+    .description(
+      'Explain what Windows said about a driver and Memory Integrity: bug check 0xC4, Driver Verifier\ncode-integrity messages and settings, hvciscan / DG Readiness output, Win32_DeviceGuard,\nCodeIntegrity events, incompatible-driver lists, pnputil -e. Reads the words given, --input, or stdin.',
+    )
+    .argument('[text...]', 'the text, or bug check numbers: c4 2000 fffff802da2d33e8 0 484d454d')
+    .option('-i, --input <file>', 'read the text from a file ("-" for stdin)')
+    .option('-d, --driver <file>', 'the driver binary, to point at the function and call site')
+    .option('-b, --base <address>', 'where the driver was loaded (WinDbg: lm m <driver>), to turn a caller address into an RVA', addressArg)
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addHelpText('after', EXPLAIN_EXAMPLES)
+    .action(async (words: string[], flags: { input?: string; driver?: string; base?: bigint; format: 'text' | 'json' }) => {
+      try {
+        const r = await runExplain(words, flags);
+        process.stdout.write(r.text);
+        process.exitCode = r.recognised ? ExitCode.ok : ExitCode.findings;
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        process.stderr.write(`hvci: ${e.message}\n`);
+        process.exitCode = ExitCode.usage;
+      }
+    });
+
+  program
+    .command('rules')
+    .description('List the rules, or show one rule\'s page (what, why, fix, example, Verifier and WDK equivalents).')
+    .argument('[rule-id]', 'a rule id, e.g. execute-write-section')
+    .action((id: string | undefined) => {
+      if (id === undefined) {
+        process.stdout.write(renderRuleList());
+        return;
+      }
+      const rule = findRule(id);
+      if (!rule) {
+        process.stderr.write(`hvci: unknown rule "${id}"; rules: ${rules.map((r) => r.meta.id).join(', ')}\n`);
+        process.exitCode = ExitCode.usage;
+        return;
+      }
+      process.stdout.write(renderRuleDoc(rule.meta));
     });
 
   program.addHelpText('after', EXAMPLES);
   return program;
 }
 
-async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
+interface ResolvedFlags extends ScanFlags {
+  loaded: Awaited<ReturnType<typeof loadConfig>>;
+}
+
+/** The config fills in what the command line left at its default; the command line wins. */
+async function withConfig(flags: ScanFlags, command: Command): Promise<ResolvedFlags> {
+  const loaded = await loadConfig(flags.config);
+  const c = loaded.config;
+  const out: ResolvedFlags = { ...flags, loaded };
+  if (c?.targetOs !== undefined && command.getOptionValueSource('targetOs') === 'default') {
+    const t = parseTargetOs(c.targetOs);
+    if (!t) throw new ConfigError(`${loaded.path}: unknown Windows version "${c.targetOs}" in targetOs; use one of ${TARGET_OS_NAMES.join(', ')} or a build number`);
+    out.targetOs = t;
+  }
+  if (c?.failOn !== undefined && command.getOptionValueSource('failOn') === 'default') out.failOn = c.failOn;
+  return out;
+}
+
+async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
   const stderr = process.stderr;
   const showProgress = stderr.isTTY === true && !flags.quiet;
   const errorColor = useColor(stderr, flags);
-  const report = await scan(paths, {
+  const baseline = flags.baseline === undefined ? undefined : await loadBaseline(flags.baseline);
+  const ignore = ignoreFilter(flags.loaded.config);
+  const outcome = await scanCounting(paths, {
+    ...(ignore ? { ignore } : {}),
     targetOs: flags.targetOs,
     failOn: flags.failOn,
     maxFileSize: flags.maxFileSize,
@@ -105,7 +208,17 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
       if (showProgress) stderr.write('\r\x1b[K');
       stderr.write(`${errorColor ? '\x1b[35mhvci:\x1b[0m' : 'hvci:'} ${file.path}: ${file.error}\n`);
     },
-  } as Parameters<typeof scan>[1]);
+  } as Parameters<typeof scanCounting>[1]);
+  const config = flags.loaded.config;
+  const report =
+    config || baseline
+      ? applyPolicy(outcome.report, {
+          ...(config ? { config } : {}),
+          ...(baseline ? { baseline } : {}),
+          relativePath,
+          ignored: outcome.ignored,
+        })
+      : outcome.report;
   if (showProgress) stderr.write('\r\x1b[K');
   for (const w of report.walkErrors) stderr.write(`hvci: ${w.path}: ${w.error}\n`);
 
@@ -113,7 +226,11 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   const text =
     flags.format === 'json'
       ? renderJson(report)
-      : renderText(report, {
+      : flags.format === 'sarif'
+        ? renderSarif(report, sarifPaths(flags.root ?? process.cwd()))
+        : flags.format === 'html'
+          ? renderHtml(report)
+          : renderText(report, {
           color: !toFile && useColor(process.stdout, flags),
           verbose: flags.verbose === true,
           quiet: flags.quiet === true,
@@ -121,6 +238,18 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   if (toFile) await writeFile(flags.output as string, text);
   else process.stdout.write(text);
   return report.summary.exitCode;
+}
+
+function renderRuleList(): string {
+  const width = Math.max(...rules.map((r) => r.meta.id.length));
+  const lines = rules.map((r) => {
+    const m = r.meta;
+    const verifier = /0x20\d\d/.exec(m.docs.verifier ?? '')?.[0];
+    const wdk = /C300\d\d/.test(wdkEquivalents(m)) ? wdkEquivalents(m) : undefined;
+    const eq = [verifier ? `Verifier 0xC4/${verifier}` : undefined, wdk].filter(Boolean).join('; ');
+    return `${m.id.padEnd(width)}  ${m.defaultSeverity.padEnd(7)}  ${m.docs.title}${eq ? `  [${eq}]` : ''}`;
+  });
+  return `${lines.join('\n')}\n\n${rules.length} rules. "hvci rules <id>" shows one (also docs/rules/<id>.md).\n`;
 }
 
 /** Colours only on a terminal, never with NO_COLOR (any non-empty value) or --no-color. */

@@ -15,20 +15,37 @@ export interface ScanOptions {
   onFile?: (path: string, index: number) => void;
   /** Called with each file that could not be analysed (one-line errors). */
   onError?: (file: FileReport) => void;
+  /** Files found in directories for which this is true are not scanned (config `ignore`). */
+  ignore?: (path: string) => boolean;
+}
+
+/** A scan, and how many files `ignore` left out. */
+export interface ScanOutcome {
+  report: ScanReport;
+  ignored: number;
 }
 
 /** Scans files and directories; one file in memory at a time. */
 export async function scan(inputs: readonly string[], options: ScanOptions): Promise<ScanReport> {
+  return (await scanCounting(inputs, options)).report;
+}
+
+export async function scanCounting(inputs: readonly string[], options: ScanOptions): Promise<ScanOutcome> {
   const outcome: WalkOutcome = { skipped: 0, errors: [] };
   const files: FileReport[] = [];
   let index = 0;
+  let ignored = 0;
   for await (const entry of walk(inputs, outcome)) {
+    if (!entry.explicit && options.ignore?.(entry.path)) {
+      ignored++;
+      continue;
+    }
     options.onFile?.(entry.path, index++);
     const report = await scanFile(entry.path, options);
     if (report.status === 'error') options.onError?.(report);
     files.push(report);
   }
-  return {
+  const report: ScanReport = {
     tool: { name: TOOL_NAME, version: TOOL_VERSION, informationUri: INFORMATION_URI },
     files,
     walkErrors: outcome.errors,
@@ -39,6 +56,7 @@ export async function scan(inputs: readonly string[], options: ScanOptions): Pro
       walkErrors: outcome.errors.length,
     }),
   };
+  return { report, ignored };
 }
 
 async function scanFile(path: string, options: ScanOptions): Promise<FileReport> {

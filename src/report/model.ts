@@ -17,6 +17,21 @@ export interface Finding {
   fix: string;
   /** The rule's documentation page, relative to the package root. */
   docs: string;
+  /**
+   * Stays equal across rebuilds of the same code (no RVAs or offsets in it): used by SARIF
+   * `partialFingerprints`, `--baseline` and suppressions. See src/report/fingerprint.ts.
+   */
+  fingerprint?: string;
+  /** Why the finding does not count (only on findings in FileReport.suppressed). */
+  suppression?: Suppression;
+}
+
+/** A finding that is reported but does not count for the verdict or --fail-on. */
+export interface Suppression {
+  /** "baseline": its fingerprint is in the --baseline report; "config": a suppression in the config file. */
+  kind: 'baseline' | 'config';
+  /** The config suppression's reason, or which baseline file matched. */
+  reason: string;
 }
 
 export type CallSiteAnalysis = 'complete' | 'unsupported-machine' | 'not-run';
@@ -45,6 +60,11 @@ export interface FileReport {
    */
   callSiteAnalysis: CallSiteAnalysis;
   findings: Finding[];
+  /**
+   * Findings matched by --baseline or a config suppression: kept for the record (SARIF
+   * marks them suppressed), left out of `findings`, the verdict and the exit code.
+   */
+  suppressed?: Finding[];
   /** Structural problems the reader tolerated (malformed but analysable). */
   problems: PeIssue[];
   image?: ImageFacts;
@@ -85,6 +105,10 @@ export interface ScanSummary {
   findings: { error: number; warning: number; note: number };
   /** Files in scanned directories that were not PE images and so were not analysed. */
   skipped: number;
+  /** Findings left out by --baseline or config suppressions (see FileReport.suppressed). */
+  suppressed?: number;
+  /** Files left out by the config's `ignore` globs. */
+  ignored?: number;
   targetOs: string;
   failOn: 'error' | 'warning' | 'none';
   exitCode: number;

@@ -18,6 +18,12 @@ export default defineRule({
       resolution:
         'Keep code and data in separate sections: drop "execute,write" from #pragma section / /SECTION:name,ERW and do not merge data sections into code.',
       ruleBook: '§1 execute-write-section',
+      why:
+        'A page that is writable and executable at the same time would let anyone who can write kernel memory run new code. HVCI exists to make that impossible: the hypervisor validates code before it can execute and never lets an executable kernel page be written. A section marked MEM_WRITE and MEM_EXECUTE cannot be mapped that way, so the loader refuses the whole driver (and Driver Verifier reports it at load).',
+      example: {
+        fixture: 'wx_section.x64.mingw.sys',
+        text: 'error    execute-write-section  Section \'.rwx\' is writable and executable (characteristics 0xE0000020: R W X); HVCI will not load an image with a W+X section.\n         at RVA 0x3000 · section .rwx · file offset 0x1D8',
+      },
       verifier: 'Bug check 0xC4, parameter 1 = 0x2003 ("contains an executable and writable section")',
       related: 'BinSkim BA2021 (same test, user mode only)',
     },

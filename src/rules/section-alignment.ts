@@ -14,6 +14,12 @@ export default defineRule({
         'reports each section whose VirtualAddress is not page aligned.',
       resolution: 'Link with /ALIGN:0x1000 (DRIVER_ALIGNMENT=0x1000; GNU ld: --section-alignment=0x1000).',
       ruleBook: '§1 section-alignment',
+      why:
+        'Protections are set per 4 KiB page. If sections are not page aligned, code and data share pages, and such a page would have to be both writable and executable, which HVCI never allows. Microsoft therefore requires SectionAlignment of 0x1000 (or a multiple) for drivers, and Driver Verifier checks it at load.',
+      example: {
+        fixture: 'section_align_small.x64.mingw.sys',
+        text: 'error    section-alignment  SectionAlignment is 0x200, not a multiple of 0x1000: sections can share a page, so code and data cannot get separate protections.\n         at file offset 0xB8',
+      },
       verifier: 'Bug check 0xC4, parameter 1 = 0x2004 ("contains section … that is not page aligned")',
     },
     messages: {

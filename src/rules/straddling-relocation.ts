@@ -16,6 +16,12 @@ export default defineRule({
       resolution:
         'Keep pointers naturally aligned: remove #pragma pack around structures that hold pointers, align arrays of pointers, and link with /Gy; or target Windows 10 1703 or later.',
       ruleBook: '§1 straddling-relocation',
+      why:
+        'Base relocations are applied by the loader, page by page, while the image is validated. Early HVCI releases (Windows 10 1507–1607) could not apply a fix-up whose bytes lie on two pages and refused such images (Microsoft\'s "Unsupported Relocs"); Windows 10 1703 and later handle them.',
+      example: {
+        fixture: 'straddling_reloc.x64.mingw.sys',
+        text: 'error    straddling-relocation  DIR64 relocation at RVA 0x2FFD (page offset 0xFFD) patches 8 bytes across a 4 KiB page boundary; Windows 10 1507–1607 (in the target win10-1507) refuse this image under HVCI.\n         at RVA 0x2FFD · section .strad · file offset 0x2008',
+      },
       verifier: 'Older builds: bug check 0xC4, parameter 1 = 0x2005 ("contains straddled relocs")',
       unconfirmed:
         'That the loader also rejected straddling HIGHLOW (x86) and HIGH/LOW/MOV32 entries is unconfirmed: those are reported one level lower, as heuristics.',

@@ -21,6 +21,12 @@ export interface RuleDocs {
   related?: string;
   /** Parts of the rule that rest on facts the rule book marks unconfirmed. */
   unconfirmed?: string;
+  /** Why Windows refuses it: Microsoft's rationale, in our words (docs page "Why HVCI rejects it"). */
+  why?: string;
+  /** WDK Code Analysis (C30029–C30035) equivalents; default: the C300xx ids named in `related`. */
+  wdk?: string;
+  /** An example of what the report shows (text report lines), from a real fixture. */
+  example?: { fixture: string; text: string };
 }
 
 export interface RuleMeta<M extends string = string> {

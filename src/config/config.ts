@@ -1,0 +1,68 @@
+/**
+ * hvci.config.json: parsing and validation (pure; the CLI reads the file). Unknown keys are
+ * errors that name the key, so a typo never silently turns a setting off.
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import { CONFIG_SCHEMA, type Config } from './schema.js';
+
+export class ConfigError extends Error {}
+
+let validate: ReturnType<Ajv['compile']> | undefined;
+
+/** Parses and validates a config; throws ConfigError with every problem, one per line. */
+export function parseConfig(text: string, source: string, knownRuleIds: readonly string[]): Config {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${source}: not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  validate ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(CONFIG_SCHEMA);
+  const problems: string[] = [];
+  if (!validate(data)) problems.push(...new Set((validate.errors ?? []).map((e) => describe(e))));
+  const config = data as Config;
+  if (problems.length === 0) {
+    for (const id of Object.keys(config.rules ?? {})) {
+      if (!knownRuleIds.includes(id)) problems.push(`unknown rule "${id}" in rules (rules: ${knownRuleIds.join(', ')})`);
+    }
+    for (const [i, s] of (config.suppressions ?? []).entries()) {
+      if (s.ruleId !== '*' && !knownRuleIds.includes(s.ruleId)) problems.push(`unknown rule "${s.ruleId}" in suppressions[${i}]`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems.map((p) => `${source}: ${p}`).join('\n'));
+  return config;
+}
+
+function describe(e: ErrorObject): string {
+  const at = e.instancePath === '' ? 'top level' : e.instancePath;
+  if (e.keyword === 'additionalProperties') return `unknown key "${String(e.params.additionalProperty)}" at ${at}`;
+  if (e.keyword === 'required') return `missing "${String(e.params.missingProperty)}" at ${at}`;
+  if (e.keyword === 'enum') return `${at} must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
+  if (e.instancePath.endsWith('/reason')) return `${at}: a suppression needs a reason (non-empty text)`;
+  return `${at} ${e.message ?? 'is invalid'}`;
+}
+
+/**
+ * A glob as a RegExp over "/"-separated relative paths: "**" any directories, "*" and "?"
+ * within one name. A pattern without "/" matches the file name in any directory.
+ */
+export function globToRegExp(glob: string): RegExp {
+  const pattern = glob.includes('/') ? glob.replace(/^\.\//, '') : `**/${glob}`;
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '*' && pattern[i + 1] === '*') {
+      const slash = pattern[i + 2] === '/';
+      re += slash ? '(?:.*/)?' : '.*';
+      i += slash ? 2 : 1;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+export function matchesAny(path: string, globs: readonly string[]): boolean {
+  const p = path.replace(/\\/g, '/').replace(/^\.\//, '');
+  return globs.some((g) => globToRegExp(g).test(p));
+}

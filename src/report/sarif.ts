@@ -1,0 +1,250 @@
+/**
+ * SARIF 2.1.0 log for GitHub code scanning, Azure DevOps and other SARIF viewers, built
+ * from the same ScanReport as the text and JSON reports. Pure: the CLI decides how file
+ * paths become URIs (`locate`) and where the log goes.
+ *
+ * Shape (after BinSkim): `tool.driver.rules[]` from the rule registry's metadata; one result
+ * per finding with ruleId/ruleIndex/level, a message that stands on its own (text, plus
+ * id + arguments against the rule's messageStrings), a physical location with a byte
+ * region (a binary has no lines), RVA/section/function in the message and properties, and
+ * `partialFingerprints` that survive rebuilds. Files that could not be analysed become
+ * tool execution notifications, not results. Suppressed and baseline findings are kept as
+ * results with `suppressions` / `baselineState`, the way viewers expect.
+ */
+import type * as Sarif from 'sarif';
+import { renderRuleDoc } from '../rules/docs.js';
+import { rules as registry } from '../rules/index.js';
+import type { RuleMeta, Severity } from '../rules/types.js';
+import { SARIF_FINGERPRINT_KEY } from './fingerprint.js';
+import type { FileReport, Finding, ScanReport } from './model.js';
+
+export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
+/** The uriBaseId that result locations are relative to (the scan root). */
+export const SCAN_ROOT_ID = 'SCANROOT';
+
+export interface SarifLocation {
+  uri: string;
+  uriBaseId?: string;
+}
+
+export interface SarifOptions {
+  /** How a report path becomes an artifact URI; default: the path with forward slashes. */
+  locate?: (path: string) => SarifLocation;
+  /** Absolute `file:` URI of the scan root, ending in "/" (originalUriBaseIds.SCANROOT). */
+  rootUri?: string;
+  /** Rules to describe; default: every registered rule. */
+  rules?: readonly { meta: RuleMeta }[];
+  /** Base URL of the rule pages; `<id>.md` is appended. */
+  helpBaseUri?: string;
+}
+
+const LEVEL: Record<Severity, Sarif.ReportingConfiguration.level> = { error: 'error', warning: 'warning', note: 'note' };
+/** GitHub code scanning ranks alerts tagged "security" by this score (0–10). */
+const SECURITY_SEVERITY: Record<Severity, string> = { error: '7.5', warning: '5.0', note: '2.0' };
+/** Bytes of one section header, relocation entry. */
+const SECTION_HEADER_SIZE = 40;
+const RELOCATION_ENTRY_SIZE = 2;
+
+export function defaultHelpBaseUri(version: string): string {
+  return `https://unpkg.com/hvci@${version}/docs/rules/`;
+}
+
+/** Renders the scan as a SARIF 2.1.0 log (JSON text). */
+export function renderSarif(report: ScanReport, options: SarifOptions = {}): string {
+  return JSON.stringify(toSarif(report, options), null, 2) + '\n';
+}
+
+export function toSarif(report: ScanReport, options: SarifOptions = {}): Sarif.Log {
+  const locate = options.locate ?? ((path: string) => ({ uri: path.replace(/\\/g, '/') }));
+  const helpBase = options.helpBaseUri ?? defaultHelpBaseUri(report.tool.version);
+  const metas = (options.rules ?? registry).map((r) => r.meta);
+  const ruleIndex = new Map(metas.map((m, i) => [m.id, i]));
+  // A finding from a rule not in the list (a plug-in rule) still gets a descriptor.
+  for (const f of allFindings(report)) {
+    if (!ruleIndex.has(f.ruleId)) {
+      ruleIndex.set(f.ruleId, metas.length);
+      metas.push({ id: f.ruleId, defaultSeverity: f.severity, docs: { title: f.ruleId, description: f.message, resolution: f.fix, ruleBook: '-' }, messages: {} });
+    }
+  }
+
+  const artifacts: Sarif.Artifact[] = [];
+  const artifactIndex = new Map<string, number>();
+  const artifactLocation = (path: string): Sarif.ArtifactLocation => {
+    const loc = locate(path);
+    let index = artifactIndex.get(path);
+    if (index === undefined) {
+      index = artifacts.length;
+      artifactIndex.set(path, index);
+      artifacts.push({ location: withBase(loc), roles: ['analysisTarget'] });
+    }
+    return { ...withBase(loc), index };
+  };
+
+  const results: Sarif.Result[] = [];
+  const notifications: Sarif.Notification[] = [];
+  for (const file of report.files) {
+    const location = artifactLocation(file.path);
+    const artifact = artifacts[location.index as number] as Sarif.Artifact;
+    artifact.length = file.size;
+    if (file.sha256) artifact.hashes = { 'sha-256': file.sha256 };
+    if (file.status === 'error') {
+      notifications.push({
+        level: 'error',
+        message: { text: `${file.path}: could not be analysed: ${file.error ?? 'unknown error'}` },
+        descriptor: { id: file.errorCode ?? 'ANALYSIS_FAILED' },
+        locations: [{ physicalLocation: { artifactLocation: location } }],
+      });
+      continue;
+    }
+    for (const f of file.findings) results.push(result(f, file, location, ruleIndex, metas, undefined));
+    for (const f of file.suppressed ?? []) results.push(result(f, file, location, ruleIndex, metas, f.suppression));
+  }
+  for (const w of report.walkErrors) {
+    notifications.push({ level: 'error', message: { text: `${w.path}: ${w.error}` }, descriptor: { id: 'UNREADABLE_PATH' } });
+  }
+
+  const run: Sarif.Run = {
+    tool: {
+      driver: {
+        name: report.tool.name,
+        version: report.tool.version,
+        semanticVersion: report.tool.version,
+        informationUri: report.tool.informationUri,
+        rules: metas.map((m) => ruleDescriptor(m, helpBase)),
+      },
+    },
+    invocations: [
+      {
+        executionSuccessful: true,
+        exitCode: report.summary.exitCode,
+        toolExecutionNotifications: notifications,
+        properties: { targetOs: report.summary.targetOs, failOn: report.summary.failOn },
+      },
+    ],
+    artifacts,
+    results,
+    columnKind: 'utf16CodeUnits',
+    properties: { summary: report.summary },
+  };
+  if (options.rootUri) run.originalUriBaseIds = { [SCAN_ROOT_ID]: { uri: options.rootUri, description: { text: 'The directory hvci scan was run from.' } } };
+  return { $schema: SARIF_SCHEMA_URI, version: '2.1.0', runs: [run] };
+}
+
+function allFindings(report: ScanReport): Finding[] {
+  return report.files.flatMap((f) => [...f.findings, ...(f.suppressed ?? [])]);
+}
+
+function withBase(loc: SarifLocation): Sarif.ArtifactLocation {
+  return loc.uriBaseId === undefined ? { uri: loc.uri } : { uri: loc.uri, uriBaseId: loc.uriBaseId };
+}
+
+/** "execute-write-section" → "ExecuteWriteSection" (SARIF rule names are identifiers). */
+export function ruleName(id: string): string {
+  return id.replace(/(^|-)([a-z0-9])/g, (_m, _dash: string, c: string) => c.toUpperCase());
+}
+
+function ruleDescriptor(meta: RuleMeta, helpBase: string): Sarif.ReportingDescriptor {
+  const d = meta.docs;
+  return {
+    id: meta.id,
+    name: ruleName(meta.id),
+    shortDescription: { text: d.title },
+    fullDescription: { text: d.description },
+    help: { text: `${d.resolution}\n\nSee ${helpBase}${meta.id}.md`, markdown: renderRuleDoc(meta) },
+    helpUri: `${helpBase}${meta.id}.md`,
+    messageStrings: Object.fromEntries(Object.entries(meta.messages).map(([id, template]) => [id, { text: positional(template as string).text }])),
+    defaultConfiguration: { level: LEVEL[meta.defaultSeverity] },
+    properties: {
+      tags: ['security', 'hvci', 'windows-driver'],
+      precision: 'very-high',
+      'problem.severity': meta.defaultSeverity === 'note' ? 'recommendation' : meta.defaultSeverity,
+      'security-severity': SECURITY_SEVERITY[meta.defaultSeverity],
+    },
+  };
+}
+
+/** Our "{name}" templates as SARIF's "{0}" ones, with the argument names in order. */
+function positional(template: string): { text: string; names: string[] } {
+  const names: string[] = [];
+  const escaped = template.replace(/[{}]/g, (c) => c + c); // SARIF: literal braces are doubled
+  const text = escaped.replace(/\{\{(\w+)\}\}/g, (_m, name: string) => {
+    let i = names.indexOf(name);
+    if (i < 0) i = names.push(name) - 1;
+    return `{${i}}`;
+  });
+  return { text, names };
+}
+
+function result(
+  f: Finding,
+  file: FileReport,
+  artifactLocation: Sarif.ArtifactLocation,
+  ruleIndex: ReadonlyMap<string, number>,
+  metas: readonly RuleMeta[],
+  suppression: Finding['suppression'],
+): Sarif.Result {
+  const index = ruleIndex.get(f.ruleId) as number;
+  const template = (metas[index]?.messages as Record<string, string> | undefined)?.[f.messageId];
+  const fn = functionOf(f);
+  const where = [
+    f.rva === undefined ? undefined : `RVA 0x${f.rva.toString(16).toUpperCase()}`,
+    f.section === undefined ? undefined : `section ${f.section === '' ? '(unnamed)' : f.section}`,
+    fn === undefined ? undefined : `function ${fn}`,
+    f.fileOffset === undefined ? undefined : `file offset 0x${f.fileOffset.toString(16).toUpperCase()}`,
+  ].filter(Boolean);
+  const text = `${baseName(file.path)}: ${f.message}${where.length ? ` At ${where.join(', ')}.` : ''} Fix: ${f.fix}`;
+  const message: Sarif.Message = { text };
+  if (template !== undefined) {
+    message.id = f.messageId;
+    message.arguments = positional(template).names.map((n) => String(f.arguments[n] ?? ''));
+  }
+  const physicalLocation: Sarif.PhysicalLocation = { artifactLocation };
+  if (f.fileOffset !== undefined) physicalLocation.region = { byteOffset: f.fileOffset, byteLength: byteLengthOf(f) };
+  const r: Sarif.Result = {
+    ruleId: f.ruleId,
+    ruleIndex: index,
+    level: LEVEL[f.severity],
+    message,
+    locations: [
+      {
+        physicalLocation,
+        ...(fn === undefined ? {} : { logicalLocations: [{ name: fn, kind: 'function' }] }),
+      },
+    ],
+    properties: {
+      ...(f.rva === undefined ? {} : { rva: `0x${f.rva.toString(16).toUpperCase()}` }),
+      ...(f.section === undefined ? {} : { section: f.section }),
+      ...(fn === undefined ? {} : { function: fn }),
+      severity: f.severity,
+      fix: f.fix,
+      docs: f.docs,
+      ...(f.evidence === undefined ? {} : { evidence: f.evidence }),
+    },
+  };
+  if (f.fingerprint) r.partialFingerprints = { [SARIF_FINGERPRINT_KEY]: f.fingerprint };
+  if (suppression) {
+    r.suppressions = [{ kind: 'external', status: 'accepted', justification: suppression.reason }];
+    if (suppression.kind === 'baseline') r.baselineState = 'unchanged';
+  }
+  return r;
+}
+
+function functionOf(f: Finding): string | undefined {
+  const fn = f.evidence?.function;
+  return typeof fn === 'string' ? fn : undefined;
+}
+
+/** How many bytes the finding points at: a section header, a relocation entry, an instruction. */
+function byteLengthOf(f: Finding): number {
+  const ev = f.evidence ?? {};
+  if (typeof ev.length === 'number' && ev.length > 0) return ev.length;
+  if (ev.relocation !== undefined) return RELOCATION_ENTRY_SIZE;
+  const header = (ev.section as { headerFileOffset?: unknown } | undefined)?.headerFileOffset;
+  if (typeof header === 'string' && Number(header) === f.fileOffset) return SECTION_HEADER_SIZE;
+  if (typeof ev.field === 'string' && ev.field.startsWith('IMAGE_OPTIONAL_HEADER.')) return 4;
+  return 1;
+}
+
+function baseName(path: string): string {
+  return path.replace(/\\/g, '/').split('/').pop() || path;
+}
