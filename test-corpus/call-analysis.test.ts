@@ -31,3 +31,39 @@ describe('call-site analysis on the corpus', { skip: hasCorpus ? false : 'no cor
     assert.ok(analysed > 50, `${analysed} x86/x64 files analysed`);
   });
 });
+
+/**
+ * The speakeasy WDM test drivers call ExAllocatePoolWithTag eight times each. The pool
+ * type at each call was read by hand from `objdump -d -M intel` (binutils), e.g. x64
+ * 0x69C3 `mov ecx,0x1`, 0x7558 `mov ecx,0x200`; 0x6D12 reaches its call from the branch
+ * after `mov ecx,r9d` with r9d = 1 (0x6C42); x86 pushes `0x1` or `0x200` as the last
+ * argument before each `call ds:[ExAllocatePoolWithTag]`.
+ */
+const SPEAKEASY_POOL_TYPES: Record<string, Array<[number, number]>> = {
+  'speakeasy/wdm_test_x64.sys': [
+    [0x69c3, 1], [0x6a8d, 1], [0x6cb2, 1], [0x6d12, 1], [0x726a, 1], [0x7558, 0x200], [0x75c7, 0x200], [0x78e1, 1],
+  ],
+  'speakeasy/wdm_test_x86.sys': [
+    [0x47ce, 1], [0x485f, 1], [0x4a34, 1], [0x4a9f, 1], [0x4f4a, 1], [0x516c, 0x200], [0x51c3, 0x200], [0x540a, 1],
+  ],
+};
+
+describe('speakeasy ExAllocatePoolWithTag sites get the verdicts their pool types imply', { skip: hasCorpus ? false : 'no corpus' }, () => {
+  for (const [path, sites] of Object.entries(SPEAKEASY_POOL_TYPES)) {
+    it(path, () => {
+      const parsed = parsePe(new Uint8Array(readFileSync(join(corpusDir, path))));
+      assert.ok(parsed.ok);
+      const result = analyzeCalls(parsed.image);
+      assert.ok(result.supported);
+      const calls = result.calls.filter((c) => c.api === 'ExAllocatePoolWithTag');
+      assert.deepEqual(calls.map((c) => c.callRva).sort((a, b) => a - b), sites.map(([rva]) => rva));
+      for (const [rva, poolType] of sites) {
+        const call = calls.find((c) => c.callRva === rva)!;
+        // PagedPool (1) and NonPagedPoolNx (0x200) are both non-executable (rule book execPool).
+        const executable = (poolType & 1) === 0 && (poolType & 0x200) === 0;
+        assert.equal(call.verdict, executable ? 'executable' : 'compatible', `0x${rva.toString(16)}`);
+        assert.deepEqual(call.values.map((v) => Number(v.raw)), [poolType], `0x${rva.toString(16)}`);
+      }
+    });
+  }
+});
