@@ -1,9 +1,10 @@
 import { sha256 as sha256Digest } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { analyzeCalls } from './analysis/call-analysis.js';
 import { classify } from './analysis/image-kind.js';
 import { hex, parsePe, type PeImage, rights } from './pe/index.js';
 import { assignFingerprints } from './report/fingerprint.js';
-import type { CallSiteAnalysis, FileReport, Finding, ImageFacts } from './report/model.js';
+import type { CallSiteAnalysis, CheckedCallSummary, FileReport, Finding, ImageFacts } from './report/model.js';
 import { verdictOf } from './report/model.js';
 import { rules } from './rules/index.js';
 import { DEFAULT_TARGET_OS, type TargetOs } from './rules/target-os.js';
@@ -49,6 +50,8 @@ export function analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): FileRe
   const analysisOptions: AnalysisOptions = { targetOs: options.targetOs ?? DEFAULT_TARGET_OS };
   const findings = runRules(image, options.rules ?? rules, analysisOptions);
   assignFingerprints(findings, image);
+  const coverage = callSiteCoverage(image, options.rules ?? rules);
+  const checked = coverage === 'complete' ? checkedCalls(image) : undefined;
   return {
     ...base,
     status: 'analyzed',
@@ -59,11 +62,27 @@ export function analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): FileRe
     format: image.is64 ? 'PE32+' : 'PE32',
     subsystem: image.subsystemName,
     verdict: verdictOf(findings),
-    callSiteAnalysis: callSiteCoverage(image, options.rules ?? rules),
+    callSiteAnalysis: coverage,
     findings,
+    ...(checked ? { checkedCalls: checked } : {}),
     problems: [...image.issues],
     image: imageFacts(image),
   };
+}
+
+/** Every call the call-site rules examined, compatible ones included, so users see what was checked. */
+function checkedCalls(image: PeImage): CheckedCallSummary[] | undefined {
+  const result = analyzeCalls(image);
+  if (!result.supported) return undefined;
+  return result.calls.map((c) => ({
+    api: c.api,
+    ruleId: c.rule,
+    callRva: c.callRva,
+    function: c.function,
+    verdict: c.verdict,
+    values: c.values.map((v) => v.value ?? v.raw ?? v.origin),
+    form: c.form,
+  }));
 }
 
 /** Call-site analysis exists for x86 and x64 only; say so rather than pass silently. */
@@ -92,7 +111,8 @@ function runRules(image: PeImage, list: readonly Rule[], options: AnalysisOption
           messageId,
           arguments: args,
           ...where,
-          fix: meta.docs.resolution,
+          // A call-site finding knows the exact fix for its API; else the rule's resolution.
+          fix: typeof where.evidence?.fix === 'string' ? where.evidence.fix : meta.docs.resolution,
           docs: docsPathOf(meta.id),
         });
       },

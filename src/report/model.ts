@@ -34,6 +34,19 @@ export interface Suppression {
   reason: string;
 }
 
+export interface CheckedCallSummary {
+  api: string;
+  ruleId: string;
+  callRva: number;
+  /** Export name or sub_<rva>. */
+  function: string;
+  verdict: 'executable' | 'unresolved' | 'compatible';
+  /** The deciding argument's values on the paths reaching the call ("NonPagedPoolNx (0x200)"). */
+  values: string[];
+  /** How the call reaches the API (call-iat, thunk, register…). */
+  form: string;
+}
+
 export type CallSiteAnalysis = 'complete' | 'unsupported-machine' | 'not-run';
 
 export type Verdict = 'incompatible' | 'warnings' | 'compatible' | 'unknown';
@@ -60,6 +73,8 @@ export interface FileReport {
    */
   callSiteAnalysis: CallSiteAnalysis;
   findings: Finding[];
+  /** Every call site examined by the call-site rules, compatible ones included. */
+  checkedCalls?: CheckedCallSummary[];
   /**
    * Findings matched by --baseline or a config suppression: kept for the record (SARIF
    * marks them suppressed), left out of `findings`, the verdict and the exit code.

@@ -44,6 +44,13 @@ function renderFile(c: Colors, file: FileReport, options: TextOptions): string[]
   const coverage = coverageNote(file);
   if (coverage) lines.push(c.dim(`  ${coverage}`));
   for (const f of file.findings) lines.push(...renderFinding(c, f));
+  if (options.verbose && file.checkedCalls && file.checkedCalls.length > 0) {
+    lines.push(c.dim(`  checked ${file.checkedCalls.length} call site(s):`));
+    for (const k of file.checkedCalls) {
+      const mark = k.verdict === 'compatible' ? c.green('ok        ') : k.verdict === 'executable' ? c.red('executable') : c.yellow('unresolved');
+      lines.push(`    ${mark}  ${k.api} at RVA ${hex(k.callRva)} in ${k.function}: ${k.values.join(', ') || '(no argument)'}`);
+    }
+  }
   if (options.verbose || file.findings.length > 0) {
     for (const p of file.problems) {
       lines.push(c.yellow(`  problem  ${p.code}: ${p.message}${p.offset === undefined ? '' : ` (file offset ${hex(p.offset)})`}`));
@@ -78,7 +85,24 @@ function renderFinding(c: Colors, f: Finding): string[] {
   ].filter(Boolean);
   const lines = [`  ${sev}  ${c.bold(f.ruleId)}  ${f.message}`];
   if (where.length > 0) lines.push(c.dim(`           at ${where.join(' · ')}`));
+  lines.push(...renderProof(c, f));
   lines.push(`           ${c.green('fix:')} ${f.fix}`);
+  return lines;
+}
+
+interface ProofEvidence {
+  instructions?: Array<{ rva: string; text: string }>;
+  call?: { rva: string; text: string };
+  path?: Array<{ function: string }>;
+}
+
+/** Call-site findings: the instructions that set the value, the call, and the wrapper path. */
+function renderProof(c: Colors, f: Finding): string[] {
+  const ev = f.evidence as ProofEvidence | undefined;
+  if (!ev?.call) return [];
+  const steps = [...(ev.instructions ?? []), ev.call];
+  const lines = steps.map((x, i) => c.dim(`           ${i === 0 ? 'proof:' : '      '} ${x.rva.padEnd(8)} ${x.text}`));
+  if (ev.path && ev.path.length > 1) lines.push(c.dim(`           path:  ${ev.path.map((p) => p.function).join(' → ')}`));
   return lines;
 }
 
@@ -105,6 +129,7 @@ function summaryLine(c: Colors, report: ScanReport): string {
   if (s.errors > 0) parts.push(`${s.errors} not analysed`);
   let line = `${s.files} file${s.files === 1 ? '' : 's'} (${s.kernelDrivers} kernel-mode): ${parts.join(', ')}.`;
   if (s.skipped > 0) line += ` ${s.skipped} non-PE file${s.skipped === 1 ? '' : 's'} skipped.`;
+  if (s.suppressed) line += ` ${s.suppressed} finding${s.suppressed === 1 ? '' : 's'} suppressed (baseline or config).`;
   if (report.walkErrors.length > 0) line += ` ${report.walkErrors.length} path(s) could not be read.`;
   line += ` Target OS: ${s.targetOs}.`;
   return c.bold(line);

@@ -179,3 +179,13 @@ describe('colour', () => {
     assert.doesNotMatch(inTty(cmd('--no-color')), ANSI);
   });
 });
+
+describe('--verbose', () => {
+  it('lists the call sites that were checked, compatible ones included', () => {
+    const r = runCli(['scan', '--verbose', 'test/fixtures/calls/bin/clean_calls.x64.mingw-O2.sys']);
+    assert.equal(r.status, 0, r.stdout);
+    assert.match(r.stdout, /checked \d+ call site\(s\):/);
+    assert.match(r.stdout, /ok +ExAllocatePoolWithTag at RVA 0x[0-9A-F]+ in \S+: NonPagedPoolNx \(0x200\)/);
+    assert.doesNotMatch(r.stdout, /executable +\w/);
+  });
+});
