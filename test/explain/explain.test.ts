@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { explain } from '../../src/explain/index.js';
-import { findRule } from '../../src/rules/index.js';
 import { runCli } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/paths.js';
 import { spawnSync } from 'node:child_process';
@@ -78,7 +77,6 @@ describe('verifier /query counters and hvciscan (documented shapes only)', () =>
   });
 });
 
-const poolRule = findRule('execute-pool-type') ? false : 'the execute-pool-type rule is not registered';
 
 describe('hvci explain (CLI)', () => {
   const sample = resolve(repoRoot, '..', 'shared', 'data', 'windows-outputs', 'bugcheck-c4', '01-intel-haxm-116-c4-2000.txt');
@@ -97,7 +95,7 @@ describe('hvci explain (CLI)', () => {
     assert.equal(runCli(['explain', 'hello', 'world']).status, 1);
     assert.equal(runCli(['explain', '--base', 'xyz', 'c4', '2000']).status, 2);
   });
-  it('with --driver and --base points at the function and the call site', { skip: poolRule }, () => {
+  it('with --driver and --base points at the function and the call site', () => {
     const driver = 'test/fixtures/fingerprint/bin/base.x64.mingw.sys';
     // The ExAllocatePoolWithTag call is at RVA 0x1011 (6 bytes): the caller address is its return address.
     const r = runCli(['explain', '--format', 'json', '--driver', driver, '--base', 'fffff802da2d0000', 'c4', '2000', 'fffff802da2d1017', '0', '70467648']);
@@ -110,7 +108,7 @@ describe('hvci explain (CLI)', () => {
     assert.match(d?.function ?? '', /^sub_1000$/);
     assert.deepEqual(d?.findings.map((f) => f.ruleId), ['execute-pool-type']);
   });
-  it('with --driver but no base matches by page offset', { skip: poolRule }, () => {
+  it('with --driver but no base matches by page offset', () => {
     const r = runCli(['explain', '--driver', 'test/fixtures/fingerprint/bin/base.x64.mingw.sys', 'c4 2000 fffff802abcd5017 0 0']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /error execute-pool-type: ExAllocatePoolWithTag/);
