@@ -150,7 +150,8 @@ export function executability(kind: ArgKind, value: bigint, known: bigint = ALL)
 
 const ALL = 0xffffffffffffffffn;
 
-const POOL_TYPES: Record<number, string> = {
+/** Shared with src/explain (one table of Windows value names). */
+export const POOL_TYPES: Record<number, string> = {
   0: 'NonPagedPool',
   1: 'PagedPool',
   2: 'NonPagedPoolMustSucceed',
@@ -170,7 +171,8 @@ const POOL_TYPES: Record<number, string> = {
   0x204: 'NonPagedPoolNxCacheAligned',
   0x220: 'NonPagedPoolSessionNx',
 };
-const POOL_MODIFIERS: Array<[number, string]> = [
+/** Shared with src/explain (one table of Windows value names). */
+export const POOL_MODIFIERS: Array<[number, string]> = [
   [0x8, 'POOL_QUOTA_FAIL_INSTEAD_OF_RAISE'],
   [0x10, 'POOL_RAISE_IF_ALLOCATION_FAILURE'],
   [0x100, 'POOL_COLD_ALLOCATION'],
@@ -186,7 +188,8 @@ const POOL_FLAGS: Array<[number, string]> = [
   [0x80, 'POOL_FLAG_NON_PAGED_EXECUTE'],
   [0x100, 'POOL_FLAG_PAGED'],
 ];
-const PROTECTIONS: Record<number, string> = {
+/** Shared with src/explain (one table of Windows value names). */
+export const PROTECTIONS: Record<number, string> = {
   0x1: 'PAGE_NOACCESS',
   0x2: 'PAGE_READONLY',
   0x4: 'PAGE_READWRITE',
@@ -196,7 +199,8 @@ const PROTECTIONS: Record<number, string> = {
   0x40: 'PAGE_EXECUTE_READWRITE',
   0x80: 'PAGE_EXECUTE_WRITECOPY',
 };
-const PROTECTION_MODIFIERS: Array<[number, string]> = [
+/** Shared with src/explain (one table of Windows value names). */
+export const PROTECTION_MODIFIERS: Array<[number, string]> = [
   [0x100, 'PAGE_GUARD'],
   [0x200, 'PAGE_NOCACHE'],
   [0x400, 'PAGE_WRITECOMBINE'],
@@ -209,8 +213,10 @@ const CACHE_TYPES: Record<number, string> = {
   4: 'MmNonCachedUnordered',
   5: 'MmUSWCCached',
 };
-const PRIORITIES: Record<number, string> = { 0: 'LowPagePriority', 16: 'NormalPagePriority', 32: 'HighPagePriority' };
-const MDL_FLAGS: Array<[number, string]> = [
+/** Shared with src/explain (one table of Windows value names). */
+export const PRIORITIES: Record<number, string> = { 0: 'LowPagePriority', 16: 'NormalPagePriority', 32: 'HighPagePriority' };
+/** Shared with src/explain (one table of Windows value names). */
+export const MDL_FLAGS: Array<[number, string]> = [
   [0x80000000, 'MdlMappingNoWrite'],
   [0x40000000, 'MdlMappingNoExecute'],
   [0x20000000, 'MdlMappingWithGuardPtes'],

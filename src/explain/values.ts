@@ -2,54 +2,10 @@
  * Names for the numbers Windows prints (rule book §3): pool types, page protections, MDL
  * priorities, pool tags. Pure.
  */
+import { MDL_FLAGS, POOL_MODIFIERS, POOL_TYPES, PRIORITIES, PROTECTION_MODIFIERS, PROTECTIONS } from '../analysis/api-table.js';
 
-const POOL_TYPES: Record<number, string> = {
-  0: 'NonPagedPool',
-  1: 'PagedPool',
-  2: 'NonPagedPoolMustSucceed',
-  3: 'DontUseThisType',
-  4: 'NonPagedPoolCacheAligned',
-  5: 'PagedPoolCacheAligned',
-  6: 'NonPagedPoolCacheAlignedMustS',
-  32: 'NonPagedPoolSession',
-  33: 'PagedPoolSession',
-  34: 'NonPagedPoolMustSucceedSession',
-  36: 'NonPagedPoolCacheAlignedSession',
-  37: 'PagedPoolCacheAlignedSession',
-  38: 'NonPagedPoolCacheAlignedMustSSession',
-  0x200: 'NonPagedPoolNx',
-  0x204: 'NonPagedPoolNxCacheAligned',
-  0x220: 'NonPagedPoolSessionNx',
-};
-const POOL_MODIFIERS: ReadonlyArray<[number, string]> = [
-  [0x8, 'POOL_QUOTA_FAIL_INSTEAD_OF_RAISE'],
-  [0x10, 'POOL_RAISE_IF_ALLOCATION_FAILURE'],
-  [0x100, 'POOL_COLD_ALLOCATION'],
-  [0x400, 'POOL_ZERO_ALLOCATION'],
-];
-const PROTECTIONS: Record<number, string> = {
-  0x1: 'PAGE_NOACCESS',
-  0x2: 'PAGE_READONLY',
-  0x4: 'PAGE_READWRITE',
-  0x8: 'PAGE_WRITECOPY',
-  0x10: 'PAGE_EXECUTE',
-  0x20: 'PAGE_EXECUTE_READ',
-  0x40: 'PAGE_EXECUTE_READWRITE',
-  0x80: 'PAGE_EXECUTE_WRITECOPY',
-};
 /** The C30030 replacement of each PAGE_EXECUTE* value. */
 const NX_PROTECTION: Record<number, number> = { 0x10: 0x1, 0x20: 0x2, 0x40: 0x4, 0x80: 0x8 };
-const PROTECTION_MODIFIERS: ReadonlyArray<[number, string]> = [
-  [0x100, 'PAGE_GUARD'],
-  [0x200, 'PAGE_NOCACHE'],
-  [0x400, 'PAGE_WRITECOMBINE'],
-];
-const PRIORITIES: Record<number, string> = { 0: 'LowPagePriority', 16: 'NormalPagePriority', 32: 'HighPagePriority' };
-const MDL_FLAGS: ReadonlyArray<[number, string]> = [
-  [0x80000000, 'MdlMappingNoWrite'],
-  [0x40000000, 'MdlMappingNoExecute'],
-  [0x20000000, 'MdlMappingWithGuardPtes'],
-];
 
 export const hexOf = (v: bigint | number): string => `0x${v.toString(16).toUpperCase()}`;
 
