@@ -182,3 +182,12 @@ describe('ARM64: image rules run, and the report says call sites were not analys
     assert.match(r.stdout, /COMPATIBLE .*systeminformer\.sys {2}\(arm64: image rules only — call-site analysis is not available/);
   });
 });
+
+describe('text report of the whole corpus', () => {
+  it('renders (verbose) without an internal error', () => {
+    const r = runCli(['scan', '--verbose', corpusDir]);
+    assert.equal(r.status, 1);
+    assert.doesNotMatch(r.stderr, /internal error/);
+    assert.match(r.stdout, /files \(\d+ kernel-mode\)/);
+  });
+});

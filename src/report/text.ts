@@ -90,19 +90,26 @@ function renderFinding(c: Colors, f: Finding): string[] {
   return lines;
 }
 
-interface ProofEvidence {
-  instructions?: Array<{ rva: string; text: string }>;
-  call?: { rva: string; text: string };
-  path?: Array<{ function: string }>;
+interface ProofStep {
+  rva: string;
+  text: string;
 }
 
-/** Call-site findings: the instructions that set the value, the call, and the wrapper path. */
+const isStep = (x: unknown): x is ProofStep =>
+  typeof x === 'object' && x !== null && typeof (x as ProofStep).rva === 'string' && typeof (x as ProofStep).text === 'string';
+
+/**
+ * Call-site findings: the instructions that set the value, the call, and the wrapper path.
+ * Evidence is open-ended JSON, so only well-formed steps are shown.
+ */
 function renderProof(c: Colors, f: Finding): string[] {
-  const ev = f.evidence as ProofEvidence | undefined;
-  if (!ev?.call) return [];
-  const steps = [...(ev.instructions ?? []), ev.call];
+  const ev = f.evidence ?? {};
+  if (!isStep(ev.call)) return [];
+  const instructions = Array.isArray(ev.instructions) ? ev.instructions.filter(isStep) : [];
+  const steps = [...instructions, ev.call];
   const lines = steps.map((x, i) => c.dim(`           ${i === 0 ? 'proof:' : '      '} ${x.rva.padEnd(8)} ${x.text}`));
-  if (ev.path && ev.path.length > 1) lines.push(c.dim(`           path:  ${ev.path.map((p) => p.function).join(' → ')}`));
+  const path = Array.isArray(ev.path) ? ev.path.map((p: { function?: unknown }) => p.function).filter((n): n is string => typeof n === 'string') : [];
+  if (path.length > 1) lines.push(c.dim(`           path:  ${path.join(' → ')}`));
   return lines;
 }
 

@@ -189,3 +189,15 @@ describe('--verbose', () => {
     assert.doesNotMatch(r.stdout, /executable +\w/);
   });
 });
+
+describe('the Quick start scan', () => {
+  it('renders every bundled sample driver as text, verbose included, without an internal error', () => {
+    for (const flags of [[], ['--verbose']]) {
+      const r = runCli(['scan', ...flags, 'test/fixtures/image/bin', 'test/fixtures/calls/bin']);
+      assert.equal(r.status, 1, r.stderr);
+      assert.doesNotMatch(r.stderr, /internal error/);
+      assert.match(r.stdout, /proof: 0x[0-9a-f]+ +\S/);
+      assert.match(r.stdout, /81 files \(79 kernel-mode\)/);
+    }
+  });
+});
