@@ -286,7 +286,7 @@ export function saferValue(kind: ArgKind, value: bigint): string {
     case 'mdl-priority':
       return symbolic(kind, BigInt((v | 0x40000000) >>> 0));
     case 'cache-type':
-      return 'MmNonCached (0x0), or MmAllocateContiguousNodeMemory with PAGE_READWRITE';
+      return 'MmNonCached (0x0) or MmWriteCombined (0x2)';
     case 'vp-pool-type':
       return 'a pageable VP_POOL_TYPE, or ExAllocatePool2 with POOL_FLAG_NON_PAGED';
   }
