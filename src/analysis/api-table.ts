@@ -37,6 +37,7 @@ export interface ApiSpec {
 }
 
 const NT = 'ntoskrnl.exe';
+const KMDF = 'Wdf01000.sys';
 const a = (index: number, name: string, kind: ArgKind, x86Offset: number, size = 4): ApiArgument => ({ index, name, kind, x86Offset, size });
 const pool = (name: string, module = NT, index = 1, x86Offset = 0): ApiSpec => ({
   name,
@@ -97,6 +98,17 @@ export const API_TABLE: readonly ApiSpec[] = [
   pool('PcNewDmaChannel', 'portcls.sys', 3, 0x8),
   pool('PcNewResourceList', 'portcls.sys', 3, 0x8),
   pool('PcNewResourceSublist', 'portcls.sys', 3, 0x8),
+  // KMDF methods (called through the WdfFunctions table, kmdf.ts): actual positions, after WdfDriverGlobals.
+  pool('WdfMemoryCreate', KMDF, 3, 0x8),
+  ...[
+    'WdfLookasideListCreate',
+    'WdfDeviceAllocAndQueryProperty',
+    'WdfDeviceAllocAndQueryPropertyEx',
+    'WdfFdoInitAllocAndQueryProperty',
+    'WdfFdoInitAllocAndQueryPropertyEx',
+    'WdfIoTargetAllocAndQueryTargetProperty',
+    'WdfRegistryQueryMemory',
+  ].map((name) => pool(name, KMDF, 4, 0xc)),
 ];
 
 const BY_NAME = new Map(API_TABLE.map((s) => [s.name, s]));

@@ -13,6 +13,7 @@ import { type CodeFunction, functionName } from './functions.js';
 import { detectNxOptIn, type NxOptIn } from './nx-optin.js';
 import { findRoutineLookups } from './dynamic-lookup.js';
 import { registerFamily } from './decoder.js';
+import { findKmdfCallSites } from './kmdf.js';
 
 export type ValueVerdict = 'executable' | 'non-executable' | 'nx-optin' | 'unresolved';
 
@@ -117,7 +118,7 @@ class CallAnalyzer {
 
   run(): CallAnalysis {
     this.nxOptIn = detectNxOptIn(this.model);
-    const sites = [...findImportCallSites(this.model, { apis: TABLE_NAMES }), ...this.dynamicSites()];
+    const sites = [...findImportCallSites(this.model, { apis: TABLE_NAMES }), ...this.dynamicSites(), ...findKmdfCallSites(this.model, TABLE_NAMES)];
     const calls: CheckedCall[] = [];
     for (const site of sites) {
       const spec = apiSpec(site.slot.name);
@@ -373,7 +374,14 @@ class CallAnalyzer {
 
   private callText(site: ImportCallSite): string {
     const text = this.model.format(site.callRva);
-    const how = site.form === 'thunk' ? ' (via thunk)' : site.form === 'dynamic' ? ' (pointer from MmGetSystemRoutineAddress)' : '';
+    const how =
+      site.form === 'thunk'
+        ? ' (via thunk)'
+        : site.form === 'dynamic'
+          ? ' (pointer from MmGetSystemRoutineAddress)'
+          : site.form === 'kmdf-table'
+            ? ' (KMDF function table)'
+            : '';
     return `${text}  ; ${site.slot.name}${how}`;
   }
 }

@@ -5,6 +5,7 @@
  *   register  mov reg, [slot] ... call reg (the pointer may be reused by several calls)
  *   tail-jump jmp [slot] at the end of a function (arguments are the function's own)
  *   dynamic   call reg through a pointer MmGetSystemRoutineAddress returned (call-analysis.ts)
+ *   kmdf-table  call [reg+idx*ptr] through the KMDF function table global (kmdf.ts)
  *
  * Targeted by default: scan the code bytes for the slots' RIP-relative displacements or
  * absolute addresses, and decode only the functions that contain a hit. The `full`
@@ -17,7 +18,7 @@ import type { PeImage } from '../pe/index.js';
 import { CodeModel, type FunctionCode, type ImportSlot } from './code-model.js';
 import { branchTarget, type CodeFunction } from './functions.js';
 
-export type CallForm = 'iat' | 'thunk' | 'register' | 'tail-jump' | 'dynamic';
+export type CallForm = 'iat' | 'thunk' | 'register' | 'tail-jump' | 'dynamic' | 'kmdf-table';
 
 export interface ImportCallSite {
   slot: ImportSlot;
@@ -25,7 +26,7 @@ export interface ImportCallSite {
   callRva: number;
   fn: CodeFunction;
   form: CallForm;
-  /** Thunk start (thunk form) or the load of the slot (register form). */
+  /** Thunk start (thunk form), the load of the slot (register form) or of the KMDF table global (kmdf-table). */
   viaRva?: number;
   /** True for a tail jump: the return address is already on the stack. */
   tail: boolean;
