@@ -224,6 +224,10 @@ class CallAnalyzer {
     const out: ResolvedValue[] = [];
     for (const v of resolveBefore(this.model, code, index, loc)) {
       const instructions = v.trace.map((rva) => this.evidence(rva));
+      if (v.merged?.length) {
+        out.push({ ...this.judgeMerged(v, arg), instructions, path });
+        continue;
+      }
       const decided = this.judgeMasks(v, arg);
       if (decided) {
         out.push({ ...decided, instructions, path });
@@ -259,6 +263,30 @@ class CallAnalyzer {
       origin: describeOrigin(v),
       reason: `the bits that decide are fixed by the code (or 0x${v.orBits.toString(16)}, and 0x${(v.andMask & 0xffffffffn).toString(16)})`,
     };
+  }
+
+  /**
+   * `a | b | …` where more than one part is not a constant (`or ecx, [global]`): only bits
+   * known to be set count. A part that is the driver's NX opt-in default sets the NX bit.
+   */
+  private judgeMerged(v: Value, arg: ApiArgument): Omit<ResolvedValue, 'instructions' | 'path'> {
+    const parts: Value[] = [{ origin: v.origin, andMask: v.andMask, orBits: v.orBits, trace: v.trace }, ...(v.merged ?? [])];
+    const origin = parts.map(describeOrigin).join(' | ');
+    let setBits = 0n;
+    for (const part of parts) {
+      setBits |= part.orBits;
+      const o = part.origin;
+      if (o.kind === 'const') setBits |= o.value;
+      if (o.kind !== 'global') continue;
+      const g = this.judgeGlobal(o.rva, o.size, part, arg);
+      if (g.verdict === 'nx-optin') return { ...g, origin, reason: `${g.reason as string}; OR'ed with the other parts, so the NX bit stays set` };
+      if (g.raw !== undefined) setBits |= BigInt(g.raw);
+    }
+    const e = executability(arg.kind, setBits, setBits);
+    if (e !== 'undecided') {
+      return { verdict: e, origin, reason: `an OR of several values; the bits known to be set (0x${setBits.toString(16)}) decide` };
+    }
+    return { verdict: 'unresolved', origin, reason: 'an OR of values that are not known statically' };
   }
 
   private judgeGlobal(rva: number, size: number, v: Value, arg: ApiArgument): Omit<ResolvedValue, 'instructions' | 'path'> {

@@ -26,6 +26,11 @@ export interface Value {
   orBits: bigint;
   /** RVAs of the instructions that produced the value, earliest first. */
   trace: number[];
+  /**
+   * Values OR'ed into this one that are not constants (`or ecx, [global]`): the full value
+   * is this one | each of these. Constants are folded into `orBits` instead.
+   */
+  merged?: Value[];
 }
 
 /** Where a value lives: a general-purpose register family, or memory at [base + off]. */
@@ -95,7 +100,9 @@ type Step =
   /** cmov: either `loc` or the unchanged location. */
   | { kind: 'fork'; loc: Location; traced: boolean }
   /** Arithmetic on another location's value (lea r,[b+d]; add r,imm): constants fold, the rest is unknown. */
-  | { kind: 'derive'; loc: Location; apply: (x: bigint) => bigint; what: string };
+  | { kind: 'derive'; loc: Location; apply: (x: bigint) => bigint; what: string }
+  /** `or r, x` with a non-constant x: the location's earlier value | x's value. */
+  | { kind: 'merge'; loc: Location; other: Location | Value };
 
 interface Transform {
   and: bigint;
@@ -118,7 +125,7 @@ export function resolveBefore(model: CodeModel, code: FunctionCode, index: numbe
   const seen = new Set<string>();
   const out: Value[] = [];
   for (const v of raw) {
-    const key = `${JSON.stringify(v.origin, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))}|${v.andMask}|${v.orBits}`;
+    const key = valueKey(v);
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(v);
@@ -174,7 +181,7 @@ class Walker {
         continue;
       }
       if (step.kind === 'done') return [finish(step.value, t, [...step.value.trace, ...trace])];
-      if (step.kind === 'fork' || step.kind === 'derive' || step.kind === 'choice') return this.stepFrom(p, loc, t, trace, step);
+      if (step.kind === 'fork' || step.kind === 'derive' || step.kind === 'choice' || step.kind === 'merge') return this.stepFrom(p, loc, t, trace, step);
       idx = p;
       loc = step.loc;
       if (step.and !== undefined || step.or !== undefined) t = compose(step.and ?? ALL, step.or ?? 0n, t);
@@ -202,6 +209,19 @@ class Walker {
             ? finish(constant(step.apply(v.origin.value) & ALL, []), t, [...v.trace, insn.rva, ...trace])
             : finish(unknown(`computed by ${step.what} from ${describe(v)}`), t, [...v.trace, insn.rva, ...trace]),
         );
+      case 'merge': {
+        const id = { and: ALL, or: 0n };
+        const others = 'origin' in step.other ? [step.other] : this.walk(p, step.other, id, []);
+        const mains = this.walk(p, step.loc, id, []);
+        const out: Value[] = [];
+        for (const a of mains.slice(0, MAX_MERGE)) {
+          for (const b of others.slice(0, MAX_MERGE)) {
+            const v = orValues(a, b);
+            out.push(finish(v, t, [...v.trace, insn.rva, ...trace]));
+          }
+        }
+        return out;
+      }
       case 'move': {
         const t2 = step.and !== undefined || step.or !== undefined ? compose(step.and ?? ALL, step.or ?? 0n, t) : t;
         return this.walk(p, step.loc, t2, step.traced ? [insn.rva, ...trace] : trace);
@@ -280,7 +300,24 @@ class Walker {
         break;
       case 'or':
         if (src?.kind === 'imm') return { kind: 'move', loc: { k: 'reg', fam }, or: src.value, and: size === 4 ? 0xffffffffn : ALL, traced: true };
+        if (src?.kind === 'reg' && registerFamily(src.reg) === fam) return { kind: 'move', loc: { k: 'reg', fam }, traced: false };
+        if (src?.kind === 'reg' && registerFamily(src.reg) >= 0) return { kind: 'merge', loc: { k: 'reg', fam }, other: { k: 'reg', fam: registerFamily(src.reg) } };
+        if (src?.kind === 'mem') {
+          const where = this.memLocation(src);
+          if (where === 'global') return { kind: 'merge', loc: { k: 'reg', fam }, other: globalLoad(src.target as number, src.size || size, insn.rva) };
+          if (where) return { kind: 'merge', loc: { k: 'reg', fam }, other: where };
+        }
         break;
+      case 'imul': {
+        // imul r, r/m, imm (iced always reports the three-operand form for an immediate).
+        const [, from, imm] = insn.operands;
+        const fromFam = from?.kind === 'reg' ? registerFamily(from.reg) : -1;
+        if (imm?.kind === 'imm' && fromFam >= 0) {
+          const mask = sizeMask(size);
+          return { kind: 'derive', loc: { k: 'reg', fam: fromFam }, apply: (x) => (x * imm.value) & mask, what: m };
+        }
+        break;
+      }
       case 'and':
         if (src?.kind === 'imm') return { kind: 'move', loc: { k: 'reg', fam }, and: src.value & sizeMask(size), traced: true };
         break;
@@ -357,10 +394,7 @@ class Walker {
     }
     if (src.kind === 'mem') {
       const loc = this.memLocation(src);
-      if (loc === 'global') {
-        const g = src.target as number;
-        return { kind: 'done', value: { origin: { kind: 'global', rva: g, size: src.size || size }, andMask: ALL, orBits: 0n, trace: [insn.rva] } };
-      }
+      if (loc === 'global') return { kind: 'done', value: globalLoad(src.target as number, src.size || size, insn.rva) };
       if (loc) return { kind: 'move', loc, traced: true };
       return { kind: 'done', value: unknown(`loaded through a pointer (${describeMem(src)})`, [insn.rva]) };
     }
@@ -526,11 +560,36 @@ function compose(a: bigint, o: bigint, t: Transform): Transform {
 function finish(v: Value, t: Transform, trace: number[]): Value {
   const and = v.andMask & t.and;
   const or = (v.orBits & t.and) | t.or;
-  if (v.origin.kind === 'const') {
+  if (v.origin.kind === 'const' && !v.merged) {
     const value = ((v.origin.value & t.and) | t.or) & ALL;
     return { origin: { kind: 'const', value }, andMask: ALL, orBits: 0n, trace };
   }
-  return { origin: v.origin, andMask: and, orBits: or, trace };
+  const out: Value = { origin: v.origin, andMask: and, orBits: or, trace };
+  // A later `and` masks the merged parts too; a later `or` is already in orBits.
+  if (v.merged) out.merged = v.merged.map((m) => finish(m, { and: t.and, or: 0n }, m.trace));
+  return out;
+}
+
+/** Most path results combined by one `or r, x` (each side), so a merge cannot explode. */
+const MAX_MERGE = 8;
+
+/** a | b: constants fold into the other side's orBits; two unknown sides are kept as a merge. */
+function orValues(a: Value, b: Value): Value {
+  const trace = [...a.trace, ...b.trace];
+  if (a.origin.kind === 'const' && !a.merged && b.origin.kind === 'const' && !b.merged) return constant(a.origin.value | b.origin.value, trace);
+  if (b.origin.kind === 'const' && !b.merged) return { ...a, orBits: a.orBits | b.origin.value, trace };
+  if (a.origin.kind === 'const' && !a.merged) return { ...b, orBits: b.orBits | a.origin.value, trace };
+  const { merged: bMerged, ...bOwn } = b;
+  return { ...a, merged: [...(a.merged ?? []), bOwn, ...(bMerged ?? [])], trace };
+}
+
+function globalLoad(rva: number, size: number, at: number): Value {
+  return { origin: { kind: 'global', rva, size }, andMask: ALL, orBits: 0n, trace: [at] };
+}
+
+function valueKey(v: Value): string {
+  const own = `${JSON.stringify(v.origin, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))}|${v.andMask}|${v.orBits}`;
+  return v.merged ? `${own}|${v.merged.map(valueKey).join('+')}` : own;
 }
 
 /** Where argument `n` (1-based) is at a call: x64 rcx, rdx, r8, r9, then [rsp+0x20+8*(n-5)]; x86 [esp+offset]. */
