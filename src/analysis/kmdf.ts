@@ -1,22 +1,27 @@
 /**
- * KMDF methods are not imported (rule book §2 note): the KMDF stub library links a global
- * function table pointer (`WdfFunctions_01015`, older `WdfFunctions`) that the framework
- * loader fills in, and the WDF headers call through it:
- *   x64  mov rax, [rip+WdfFunctions_01015] ... call qword ptr [rax+idx*8]
- *   x86  mov eax, [WdfFunctions_01015]     ... call dword ptr [eax+idx*4]
+ * KMDF methods are not imported (rule book §2 note): the KMDF stub library links a function
+ * table that the framework loader fills in, and the WDF headers call through it. Two forms:
+ *   KMDF 1.15+  a pointer global `WdfFunctions_01015`:
+ *                 x64 mov rax, [rip+WdfFunctions_01015] ... call qword ptr [rax+idx*8]
+ *   older       the table itself, `WdfFunctions[]`, in the driver's data:
+ *                 x64 call qword ptr [rip+WdfFunctions+idx*8]   (debug builds: lea + imul)
+ *                 x86 call dword ptr [WdfFunctions+idx*4]
+ * Either may go through x64 Control Flow Guard (`call [__guard_dispatch_icall_fptr]`, the
+ * target in RAX); call-targets.ts follows all of these back to the table entry.
  * The first actual argument is WdfDriverGlobals, so documented arguments shift by one; the
  * API table gives the actual positions.
  *
- * The table global is found from the stub's WDF_BIND_INFO: the UTF-16 "KmdfLibrary"
- * string, the bind info whose Component points at it, then its FuncTable pointer
+ * The table is found from the stub's WDF_BIND_INFO: the UTF-16 "KmdfLibrary" string, the
+ * bind info whose Component points at it, then its FuncTable pointer
  *   { ULONG Size; PWSTR Component; WDF_VERSION Version (3 ULONGs); ULONG FuncCount; PVOID FuncTable; PVOID Module; }
- * No bind info: no KMDF call sites (nothing is guessed from names or patterns alone).
+ * FuncTable points at the pointer global (1.15+) or at the table itself (older); the
+ * version's minor number tells which. No bind info: no KMDF call sites (nothing is guessed
+ * from names or patterns alone).
  */
 import type { ImportCallSite } from './call-sites.js';
 import { functionsReferencing, scanSlotReferences } from './call-sites.js';
+import { guardPointers, pointerSources } from './call-targets.js';
 import type { CodeModel } from './code-model.js';
-import { resolveBefore } from './dataflow.js';
-import { registerFamily } from './decoder.js';
 
 /** The framework module a KMDF driver binds to (reported as the "dll" of the call). */
 export const KMDF_MODULE = 'Wdf01000.sys';
@@ -40,10 +45,26 @@ export interface KmdfBinding {
   tableRva: number;
   /** FuncCount from the bind info (highest valid index + 1). */
   funcCount: number;
+  /** KMDF version the driver was built against ("1.11"). */
+  version: string;
+  /** `pointer`: tableRva holds a pointer to the table (KMDF 1.15+); `array`: tableRva is the table. */
+  form: 'pointer' | 'array';
+}
+
+/** A call through the KMDF function table, by index (any method, not only the §2 ones). */
+export interface KmdfCall {
+  callRva: number;
+  index: number;
+  /** The binding's tableRva (the table, or the pointer global). */
+  tableRva: number;
+  /** The load of the table entry or of the table pointer, when it is a separate instruction. */
+  via?: number;
+  tail: boolean;
 }
 
 const COMPONENT = 'KmdfLibrary\0';
-const ALL = 0xffffffffffffffffn;
+/** KMDF 1.15 moved the table out of the driver (WdfFunctions_01015 pointer). */
+const FIRST_POINTER_FORM_MINOR = 15;
 
 /** Every WDF_BIND_INFO naming "KmdfLibrary" whose FuncTable points into the image. */
 export function findKmdfBindings(model: CodeModel): KmdfBinding[] {
@@ -76,54 +97,83 @@ export function findKmdfBindings(model: CodeModel): KmdfBinding[] {
       const componentRva = rva + i;
       const size = space.u32(componentRva - ptr);
       const count = space.u32(componentRva + countOff);
+      const major = space.u32(componentRva + ptr);
+      const minor = space.u32(componentRva + ptr + 4);
       const table = space.pointer(componentRva + tableOff);
-      if (size === undefined || size < tableOff + ptr || size > 0x400 || count === undefined || table === undefined || table < base) continue;
+      if (size === undefined || size < tableOff + ptr || size > 0x400 || count === undefined || count > 0x10000) continue;
+      if (table === undefined || table < base || major === undefined || minor === undefined) continue;
       const tableRva = Number(table - base);
-      if (!space.isMapped(tableRva)) continue;
-      out.push({ bindInfoRva: componentRva - ptr, tableRva, funcCount: count });
+      const form = major > 1 || minor >= FIRST_POINTER_FORM_MINOR ? 'pointer' : 'array';
+      if (!space.isMapped(tableRva) || (form === 'array' && !space.isMapped(tableRva + count * ptr - 1))) continue;
+      out.push({ bindInfoRva: componentRva - ptr, tableRva, funcCount: count, version: `${major}.${minor}`, form });
     }
   }
   return out;
 }
 
-/**
- * Calls `call [reg+idx*ptr]` (and tail jumps) where reg holds the value of a KMDF function
- * table global, for the indices of KMDF_FUNCTIONS (or only those named in `apis`).
- */
-export function findKmdfCallSites(model: CodeModel, apis?: ReadonlySet<string>): ImportCallSite[] {
-  const bindings = findKmdfBindings(model);
+/** Every call through a KMDF function table, with its method index, in call-RVA order. */
+export function findKmdfCalls(model: CodeModel, bindings = findKmdfBindings(model)): KmdfCall[] {
   if (bindings.length === 0) return [];
-  const tables = new Map(bindings.map((b) => [b.tableRva, b]));
   const ptr = model.pointerSize;
-  const sites: ImportCallSite[] = [];
-  for (const fn of functionsReferencing(model, scanSlotReferences(model, tables))) {
+  // Code that names the table: the pointer global, or (array form) any of its entries.
+  const referenced = new Map<number, true>();
+  for (const b of bindings) {
+    referenced.set(b.tableRva, true);
+    if (b.form === 'array') for (let i = 1; i < b.funcCount; i++) referenced.set(b.tableRva + i * ptr, true);
+  }
+  const { dispatch } = guardPointers(model);
+  const calls = new Map<number, KmdfCall>();
+  for (const fn of functionsReferencing(model, scanSlotReferences(model, referenced))) {
     const code = model.code(fn);
     code.insns.forEach((insn, i) => {
       if (insn.flow !== 'call-indirect' && insn.flow !== 'jmp-indirect') return;
-      const op = insn.operands[0];
-      if (op?.kind !== 'mem' || op.base === undefined || op.index !== undefined || op.disp < 0 || op.disp % ptr !== 0) return;
-      const idx = op.disp / ptr;
-      const name = KMDF_FUNCTIONS.get(idx);
-      if (name === undefined || (apis && !apis.has(name))) return;
-      const fam = registerFamily(op.base);
-      if (fam < 0) return;
-      for (const v of resolveBefore(model, code, i, { k: 'reg', fam })) {
-        if (v.origin.kind !== 'global' || v.andMask !== ALL || v.orBits !== 0n) continue;
-        const binding = tables.get(v.origin.rva);
-        if (!binding || idx >= binding.funcCount) continue;
-        const site: ImportCallSite = {
-          slot: { dll: KMDF_MODULE, name, delayLoaded: false, rva: binding.tableRva },
-          callRva: insn.rva,
-          fn,
-          form: 'kmdf-table',
-          tail: insn.flow === 'jmp-indirect',
-        };
-        const load = v.trace[0];
-        if (load !== undefined) site.viaRva = load;
-        sites.push(site);
+      for (const source of pointerSources(model, code, i, dispatch)) {
+        const hit = tableIndex(bindings, source, ptr);
+        if (hit === undefined) continue;
+        const call: KmdfCall = { callRva: insn.rva, index: hit.index, tableRva: hit.tableRva, tail: insn.flow === 'jmp-indirect' };
+        if (source.via !== undefined) call.via = source.via;
+        calls.set(insn.rva, call);
         break;
       }
     });
   }
-  return sites.sort((a, b) => a.callRva - b.callRva);
+  return [...calls.values()].sort((a, b) => a.callRva - b.callRva);
+}
+
+function tableIndex(
+  bindings: readonly KmdfBinding[],
+  source: ReturnType<typeof pointerSources>[number],
+  ptr: number,
+): { index: number; tableRva: number } | undefined {
+  for (const b of bindings) {
+    const offset =
+      b.form === 'array' && source.kind === 'memory'
+        ? source.rva - b.tableRva
+        : b.form === 'pointer' && source.kind === 'through-global' && source.globalRva === b.tableRva
+          ? source.offset
+          : -1;
+    if (offset >= 0 && offset % ptr === 0 && offset / ptr < b.funcCount) return { index: offset / ptr, tableRva: b.tableRva };
+  }
+  return undefined;
+}
+
+/** The KMDF calls of the rule book's methods (KMDF_FUNCTIONS, or only those named in `apis`) as call sites. */
+export function findKmdfCallSites(model: CodeModel, apis?: ReadonlySet<string>): ImportCallSite[] {
+  const bindings = findKmdfBindings(model);
+  const sites: ImportCallSite[] = [];
+  for (const call of findKmdfCalls(model, bindings)) {
+    const name = KMDF_FUNCTIONS.get(call.index);
+    const fn = model.functions.containing(call.callRva);
+    if (name === undefined || (apis && !apis.has(name)) || !fn) continue;
+    const site: ImportCallSite = {
+      slot: { dll: KMDF_MODULE, name, delayLoaded: false, rva: call.tableRva },
+      callRva: call.callRva,
+      fn,
+      form: 'kmdf-table',
+      tail: call.tail,
+    };
+    if (call.via !== undefined) site.viaRva = call.via;
+    sites.push(site);
+  }
+  return sites;
 }
