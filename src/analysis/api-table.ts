@@ -23,6 +23,23 @@ export interface ApiArgument {
   size: number;
 }
 
+/**
+ * A second argument that changes what an executable request means (rule book §2 notes):
+ *   access-mode        MmMapLockedPagesSpecifyCache AccessMode: UserMode (1) maps into user space
+ *   process-handle     Zw*VirtualMemory / Zw*MapViewOfSection ProcessHandle: only
+ *                      NtCurrentProcess() (-1, System in a system thread) is kernel memory
+ *   lookaside-allocate ExInitialize*LookasideList* Allocate: a custom routine allocates the
+ *                      entries itself, so Flags / PoolType may not decide (C30034)
+ * Executable user-space memory is not an HVCI violation (Driver Verifier still flags it), and
+ * a custom lookaside allocator is analysed at its own calls: both become warnings.
+ */
+export interface ContextArgument {
+  index: number;
+  name: string;
+  kind: 'access-mode' | 'process-handle' | 'lookaside-allocate';
+  x86Offset: number;
+}
+
 export interface ApiSpec {
   name: string;
   module: string;
@@ -34,6 +51,7 @@ export interface ApiSpec {
   always?: 'error' | 'warning';
   /** What the rule book marks unconfirmed about this entry. */
   unconfirmed?: string;
+  context?: ContextArgument;
 }
 
 const NT = 'ntoskrnl.exe';
@@ -46,13 +64,16 @@ const pool = (name: string, module = NT, index = 1, x86Offset = 0): ApiSpec => (
   rule: 'execute-pool-type',
   arg: a(index, index === 1 ? 'PoolType' : 'PoolType', 'pool-type', x86Offset),
 });
-const prot = (name: string, index: number, argName: string, x86Offset: number): ApiSpec => ({
+const prot = (name: string, index: number, argName: string, x86Offset: number, context?: ContextArgument): ApiSpec => ({
   name,
   module: NT,
   cls: 'A',
   rule: 'execute-page-protection',
   arg: a(index, argName, 'page-protection', x86Offset),
+  ...(context ? { context } : {}),
 });
+const processHandle = (index: number, x86Offset: number): ContextArgument => ({ index, name: 'ProcessHandle', kind: 'process-handle', x86Offset });
+const allocateRoutine: ContextArgument = { index: 2, name: 'Allocate', kind: 'lookaside-allocate', x86Offset: 0x4 };
 
 /** Rule book §2, one row per API name. */
 export const API_TABLE: readonly ApiSpec[] = [
@@ -64,8 +85,15 @@ export const API_TABLE: readonly ApiSpec[] = [
   { name: 'ExAllocatePool2', module: NT, cls: 'A', rule: 'execute-pool-type', arg: a(1, 'Flags', 'pool-flags', 0, 8) },
   { name: 'ExAllocatePool3', module: NT, cls: 'A', rule: 'execute-pool-type', arg: a(1, 'Flags', 'pool-flags', 0, 8) },
   pool('ExAllocateCacheAwareRundownProtection'),
-  { name: 'ExInitializeNPagedLookasideList', module: NT, cls: 'A', rule: 'execute-pool-type', arg: a(4, 'Flags', 'lookaside-flags', 0xc) },
-  pool('ExInitializeLookasideListEx', NT, 4, 0xc),
+  {
+    name: 'ExInitializeNPagedLookasideList',
+    module: NT,
+    cls: 'A',
+    rule: 'execute-pool-type',
+    arg: a(4, 'Flags', 'lookaside-flags', 0xc),
+    context: allocateRoutine,
+  },
+  { ...pool('ExInitializeLookasideListEx', NT, 4, 0xc), context: allocateRoutine },
   { name: 'MmAllocateContiguousMemory', module: NT, cls: 'D', rule: 'execute-cache-type', always: 'warning', unconfirmed: 'that it always returns executable memory' },
   { name: 'MmAllocateContiguousMemorySpecifyCache', module: NT, cls: 'A', rule: 'execute-cache-type', arg: a(5, 'CacheType', 'cache-type', 0x1c) },
   { name: 'MmAllocateContiguousMemorySpecifyCacheNode', module: NT, cls: 'A', rule: 'execute-cache-type', arg: a(5, 'CacheType', 'cache-type', 0x1c) },
@@ -73,15 +101,22 @@ export const API_TABLE: readonly ApiSpec[] = [
   { name: 'MmMapIoSpace', module: NT, cls: 'D', rule: 'execute-page-mapping', always: 'error' },
   prot('MmMapIoSpaceEx', 3, 'Protect', 0xc),
   { name: 'MmMapLockedPages', module: NT, cls: 'D', rule: 'execute-page-mapping', always: 'warning', unconfirmed: 'that the mapping is executable' },
-  { name: 'MmMapLockedPagesSpecifyCache', module: NT, cls: 'A', rule: 'execute-page-mapping', arg: a(6, 'Priority', 'mdl-priority', 0x14) },
+  {
+    name: 'MmMapLockedPagesSpecifyCache',
+    module: NT,
+    cls: 'A',
+    rule: 'execute-page-mapping',
+    arg: a(6, 'Priority', 'mdl-priority', 0x14),
+    context: { index: 2, name: 'AccessMode', kind: 'access-mode', x86Offset: 0x4 },
+  },
   prot('MmProtectMdlSystemAddress', 2, 'NewProtect', 0x4),
-  prot('ZwAllocateVirtualMemory', 6, 'Protect', 0x14),
-  prot('NtAllocateVirtualMemory', 6, 'Protect', 0x14),
-  prot('ZwProtectVirtualMemory', 4, 'NewProtect', 0xc),
+  prot('ZwAllocateVirtualMemory', 6, 'Protect', 0x14, processHandle(1, 0)),
+  prot('NtAllocateVirtualMemory', 6, 'Protect', 0x14, processHandle(1, 0)),
+  prot('ZwProtectVirtualMemory', 4, 'NewProtect', 0xc, processHandle(1, 0)),
   prot('ZwCreateSection', 5, 'SectionPageProtection', 0x10),
   prot('NtCreateSection', 5, 'SectionPageProtection', 0x10),
-  prot('ZwMapViewOfSection', 10, 'Win32Protect', 0x24),
-  prot('NtMapViewOfSection', 10, 'Win32Protect', 0x24),
+  prot('ZwMapViewOfSection', 10, 'Win32Protect', 0x24, processHandle(2, 0x4)),
+  prot('NtMapViewOfSection', 10, 'Win32Protect', 0x24, processHandle(2, 0x4)),
   pool('FltAllocatePoolAlignedWithTag', 'fltmgr.sys', 2, 0x4),
   pool('FltAllocateContext', 'fltmgr.sys', 4, 0xc),
   pool('ChangerClassAllocatePool', 'classpnp.sys'),

@@ -5,7 +5,7 @@
  * call. A value executable on any path makes the call executable.
  */
 import type { Severity } from '../rules/types.js';
-import { type ApiArgument, type ApiClass, apiSpec, API_TABLE, type ApiSpec, type CallRuleId, executability, saferValue, symbolic } from './api-table.js';
+import { type ApiArgument, type ApiClass, type ContextArgument, apiSpec, API_TABLE, type ApiSpec, type CallRuleId, executability, saferValue, symbolic } from './api-table.js';
 import { type CallForm, findImportCallSites, functionsReferencing, type ImportCallSite, scanDirectBranches } from './call-sites.js';
 import { type CodeModel, codeModelOf, type FunctionCode, type Unsupported } from './code-model.js';
 import { argumentLocation, type Location, resolveBefore, type Value } from './dataflow.js';
@@ -49,6 +49,16 @@ export interface ResolvedValue {
 
 export type CallVerdict = 'executable' | 'unresolved' | 'compatible';
 
+/** What a context argument (ApiSpec.context) says about an executable request. */
+export interface CallContext {
+  argument: { index: number; name: string };
+  /** What it holds: "UserMode (1)", "NtCurrentProcess() (-1)", "sub_1040", "global 0x3000". */
+  value: string;
+  /** downgrade: a warning, not an error; confirm: the error stands. */
+  effect: 'downgrade' | 'confirm';
+  reason: string;
+}
+
 export interface CheckedCall {
   api: string;
   dll: string;
@@ -75,6 +85,8 @@ export interface CheckedCall {
   callText: string;
   /** The fix, in one sentence. */
   fix: string;
+  /** Set for executable calls of APIs with a context argument (user-mode target, custom allocator). */
+  context?: CallContext;
 }
 
 export interface CallAnalysis {
@@ -207,9 +219,74 @@ class CallAnalyzer {
     call.verdict = verdicts.has('executable') ? 'executable' : verdicts.has('unresolved') ? 'unresolved' : 'compatible';
     if (call.verdict === 'executable') call.severity = 'error';
     else if (call.verdict === 'unresolved') call.severity = 'warning';
+    if (call.verdict === 'executable' && spec.context && index !== undefined) {
+      const context = this.context(code, index, site.tail, spec.context);
+      if (context) {
+        call.context = context;
+        if (context.effect === 'downgrade') call.severity = 'warning';
+      }
+    }
     const bad = call.values.find((v) => v.verdict === 'executable');
     call.fix = bad?.raw !== undefined ? `Pass ${saferValue(arg.kind, BigInt(bad.raw))} as ${arg.name}.` : argumentFix(arg);
     return call;
+  }
+
+  /** Reads the context argument at the call; undefined when it does not tell. */
+  private context(code: FunctionCode, index: number, tail: boolean, c: ContextArgument): CallContext | undefined {
+    const ptr = this.model.pointerSize;
+    // KPROCESSOR_MODE is a CCHAR: compilers set only its low byte (`mov dl, 1`).
+    const bytes = c.kind === 'access-mode' ? 1 : ptr;
+    const values = resolveBefore(this.model, code, index, this.argLocation(c.index, { x86Offset: c.x86Offset, size: ptr }, tail), { bytes });
+    const low = (x: bigint): bigint => x & ((1n << BigInt(bytes * 8)) - 1n);
+    const consts = values.map((v) => (v.origin.kind === 'const' && !v.merged ? low(v.origin.value) : undefined));
+    const all = (x: bigint): boolean => consts.every((k) => k === x);
+    const argument = { index: c.index, name: c.name };
+    switch (c.kind) {
+      case 'access-mode':
+        if (all(1n)) {
+          return {
+            argument,
+            value: 'UserMode (1)',
+            effect: 'downgrade',
+            reason: 'AccessMode is UserMode (1): the pages are mapped into a user address space, which HVCI does not police; Driver Verifier\'s code-integrity check still flags the call',
+          };
+        }
+        return all(0n) ? { argument, value: 'KernelMode (0)', effect: 'confirm', reason: 'AccessMode is KernelMode (0): a system-space mapping' } : undefined;
+      case 'process-handle': {
+        const current = ptr === 8 ? 0xffffffffffffffffn : 0xffffffffn;
+        if (all(current)) {
+          return {
+            argument,
+            value: 'NtCurrentProcess() (-1)',
+            effect: 'confirm',
+            reason: 'ProcessHandle is NtCurrentProcess() (-1), which in a system thread (DriverEntry, work items) is the System process',
+          };
+        }
+        const what = values.map((v) => (v.origin.kind === 'const' ? hex(v.origin.value) : describeOrigin(v))).join(' or ');
+        return {
+          argument,
+          value: what,
+          effect: 'downgrade',
+          reason: `ProcessHandle is ${what}, not NtCurrentProcess(): the memory belongs to the process that handle names (a user process, as a rule), which HVCI does not police; Driver Verifier still flags the call`,
+        };
+      }
+      case 'lookaside-allocate': {
+        if (all(0n)) return { argument, value: 'NULL', effect: 'confirm', reason: 'Allocate is NULL: the system allocates the entries with these flags' };
+        const routines = values.filter((v) => v.origin.kind === 'address' || (v.origin.kind === 'const' && v.origin.value !== 0n));
+        if (routines.length === 0) return undefined;
+        const names = routines.map((v) => {
+          if (v.origin.kind !== 'address') return describeOrigin(v);
+          const fn = this.model.functions.at(v.origin.rva);
+          return fn ? functionName(fn) : `0x${v.origin.rva.toString(16)}`;
+        });
+        return {
+          argument,
+          value: names.join(' or '),
+          effect: 'downgrade',
+          reason: `a custom Allocate routine (${names.join(' or ')}) allocates the entries, so the flags reach the pool only if that routine passes them on (WDK C30034); its own allocations are checked where it makes them`,
+        };
+      }
+    }
   }
 
   private argLocation(n: number, arg: Pick<ApiArgument, 'x86Offset' | 'size'> | undefined, tail: boolean): Location {

@@ -44,7 +44,14 @@ export function reportCallFindings(image: PeImage, ctx: RuleContext<string>, rul
       const argument = `${call.argument?.name ?? 'argument'} (argument ${call.argument?.index ?? '?'})`;
       const args: MessageArguments = { api: call.api, callRva: hex(at), function: step.function, argument, through };
       if (bad) {
-        ctx.report('executable', { ...args, value: bad.value ?? bad.raw ?? bad.origin }, details(image, call, 'error', { rva: at, function: step.function, functionRva: step.functionRva }, bad));
+        // A context argument (user-mode target, custom lookaside allocator) may make it a warning.
+        const severity = call.context?.effect === 'downgrade' ? 'warning' : 'error';
+        const context = call.context ? `; ${call.context.reason}` : '';
+        ctx.report(
+          'executable',
+          { ...args, value: bad.value ?? bad.raw ?? bad.origin, context },
+          details(image, call, severity, { rva: at, function: step.function, functionRva: step.functionRva }, bad),
+        );
       } else {
         ctx.report(
           'unresolved',
@@ -70,6 +77,7 @@ function details(image: PeImage, call: CheckedCall, severity: Severity, where: {
   };
   if (call.viaRva !== undefined) evidence.via = hex(call.viaRva);
   if (call.inline) evidence.inlineMacro = call.inline;
+  if (call.context) evidence.context = call.context;
   if (call.argument) evidence.argument = { index: call.argument.index, name: call.argument.name, kind: call.argument.kind };
   if (value) {
     evidence.value = value.value ?? null;

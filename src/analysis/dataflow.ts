@@ -112,6 +112,11 @@ interface Transform {
 export interface ResolveOptions {
   /** Maximum instructions examined for one query. */
   budget?: number;
+  /**
+   * Bytes of the value the caller needs (default: the whole register). With 1, a byte write
+   * such as `mov dl, 1` (a KPROCESSOR_MODE argument) decides the value instead of ending the walk.
+   */
+  bytes?: number;
 }
 
 /**
@@ -119,7 +124,7 @@ export interface ResolveOptions {
  * per distinct path result (deduplicated); `unknown` where the walk cannot tell.
  */
 export function resolveBefore(model: CodeModel, code: FunctionCode, index: number, loc: Location, options: ResolveOptions = {}): Value[] {
-  const ctx = new Walker(model, code, options.budget ?? 4000);
+  const ctx = new Walker(model, code, options.budget ?? 4000, options.bytes ?? 8);
   const walked = ctx.walk(index, loc, { and: ALL, or: 0n }, []);
   const raw = walked.length > 0 ? walked : [unknown('value depends on a loop')];
   const seen = new Set<string>();
@@ -143,6 +148,7 @@ class Walker {
     private readonly model: CodeModel,
     private readonly code: FunctionCode,
     budget: number,
+    private readonly bytes: number,
   ) {
     this.budget = budget;
     this.entryIndex = code.indexOf.get(code.fn.start) ?? 0;
@@ -287,6 +293,8 @@ class Walker {
     if (m === 'pop') return this.popInto();
     if (m.startsWith('set') && isRegisterDestination(insn)) return { kind: 'choice', values: [0n, 1n] };
     if (size < 4 && m !== 'movzx' && m !== 'movsx') {
+      // Only the low bytes matter to the caller: a byte/word mov sets all of them.
+      if (m === 'mov' && size >= this.bytes) return this.fromOperand(insn, src, size);
       return { kind: 'done', value: unknown(`partial register write (${m} ${reg})`, [insn.rva]) };
     }
     switch (m) {

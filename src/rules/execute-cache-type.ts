@@ -18,7 +18,7 @@ export default defineRule({
       unconfirmed: 'That MmAllocateContiguousMemory always returns executable memory is not confirmed; its calls are warnings.',
     },
     messages: {
-      executable: '{api} at {callRva} in {function} allocates executable contiguous memory: {argument} = {value}{through}.',
+      executable: '{api} at {callRva} in {function} allocates executable contiguous memory: {argument} = {value}{through}{context}.',
       unresolved: '{api} at {callRva} in {function}: {argument} comes from {origin} ({reason}){through}; MmCached would make the memory executable.',
       always: '{api} at {callRva} in {function} may return executable memory (no argument selects NX).',
     },

@@ -13,7 +13,8 @@ export default defineRule({
         'Priority argument carries MdlMappingNoExecute (0x40000000); MmMapIoSpace always maps executable memory and ' +
         'MmMapLockedPages has no way to ask for NX. HVCI refuses executable mappings of data. hvci finds each call, ' +
         'recovers Priority (including the driver\'s POOL_NX_OPTIN default ExDefaultMdlProtection) and reports ' +
-        'executable mappings as errors, unresolved ones as warnings.',
+        'executable mappings as errors, unresolved ones as warnings. With AccessMode = UserMode the pages are mapped ' +
+        'into a user address space, which HVCI does not police: a warning (Driver Verifier still flags it).',
       resolution:
         'OR MdlMappingNoExecute into Priority (MmGetSystemAddressForMdlSafe(Mdl, NormalPagePriority | MdlMappingNoExecute)); replace MmMapIoSpace with MmMapIoSpaceEx(PAGE_READWRITE | PAGE_NOCACHE).',
       ruleBook: '§2 call-site rules (execPrio; MmMapIoSpace, MmMapLockedPages class D), §3.3',
@@ -22,7 +23,7 @@ export default defineRule({
       unconfirmed: 'That MmMapLockedPages (obsolete) maps executable memory is not confirmed; its calls are warnings.',
     },
     messages: {
-      executable: '{api} at {callRva} in {function} maps the pages executable: {argument} = {value} lacks MdlMappingNoExecute{through}.',
+      executable: '{api} at {callRva} in {function} maps the pages executable: {argument} = {value} lacks MdlMappingNoExecute{through}{context}.',
       unresolved: '{api} at {callRva} in {function}: {argument} comes from {origin} ({reason}){through}; the mapping is executable unless it includes MdlMappingNoExecute.',
       always: '{api} at {callRva} in {function} always creates an executable mapping.',
     },

@@ -13,7 +13,9 @@ export default defineRule({
         'Zw/NtAllocateVirtualMemory, ZwProtectVirtualMemory, Zw/NtCreateSection, Zw/NtMapViewOfSection or ' +
         'MmAllocateContiguousNodeMemory asks for executable kernel memory, which HVCI refuses. hvci recovers the ' +
         'protection argument at each call (registers, stack slots, wrapper callers) and reports executable values as ' +
-        'errors and values it cannot resolve as warnings.',
+        'errors and values it cannot resolve as warnings. Executable memory in another process (a ProcessHandle other ' +
+        'than NtCurrentProcess()) is user memory, which HVCI does not police: a warning, although Driver Verifier ' +
+        'still flags it.',
       resolution:
         'Pass the protection without EXECUTE: PAGE_READWRITE instead of PAGE_EXECUTE_READWRITE, PAGE_READONLY instead of PAGE_EXECUTE_READ.',
       ruleBook: '§2 call-site rules (execProt), §3.3',
@@ -21,7 +23,7 @@ export default defineRule({
       related: 'WDK Code Analysis C30030',
     },
     messages: {
-      executable: '{api} at {callRva} in {function} requests an executable protection: {argument} = {value}{through}.',
+      executable: '{api} at {callRva} in {function} requests an executable protection: {argument} = {value}{through}{context}.',
       unresolved: '{api} at {callRva} in {function}: {argument} comes from {origin} ({reason}){through}; the memory is executable if it holds PAGE_EXECUTE*.',
       always: '{api} at {callRva} in {function} always creates executable memory.',
     },

@@ -98,7 +98,17 @@ function checkRow(file: string, row: Row): void {
       case 'unresolved':
         assert.equal(here.length, 1, `one warning at ${row.call_rva}; got ${got}`);
         assert.equal(here[0]?.severity, 'warning');
+        assert.equal(here[0]?.evidence?.context, undefined, 'an unresolved value, not a downgraded one');
         break;
+      case 'warn': {
+        // Executable, but a context argument (user-mode target, custom allocator) makes it a warning.
+        assert.equal(here.length, 1, `one warning at ${row.call_rva}; got ${got}`);
+        assert.equal(here[0]?.severity, 'warning');
+        const context = here[0]?.evidence?.context as { effect?: string } | undefined;
+        assert.equal(context?.effect, 'downgrade', 'evidence says which argument downgraded it');
+        assert.equal(hex(functionRvaOf(here[0] as Finding)), hex(fnRva), 'reported in the function that makes the call');
+        break;
+      }
       case 'note':
         assert.equal(here.length, 1, `one note at ${row.call_rva}; got ${got}`);
         assert.equal(here[0]?.severity, 'note');
