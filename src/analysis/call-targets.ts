@@ -116,7 +116,11 @@ function memorySources(model: CodeModel, code: FunctionCode, index: number, mem:
 function combine(model: CodeModel, base: Value, add: bigint, bits: number): PointerSource | undefined {
   if (!plain(base)) return undefined;
   const o = base.origin;
-  if (o.kind === 'global') return { kind: 'through-global', globalRva: o.rva, offset: Number(BigInt.asIntN(bits, add)) };
+  if (o.kind === 'global') {
+    const source: PointerSource = { kind: 'through-global', globalRva: o.rva, offset: Number(BigInt.asIntN(bits, add)) };
+    const load = base.trace[0];
+    return load === undefined ? source : { ...source, via: load };
+  }
   let rva: bigint | undefined;
   if (o.kind === 'address') rva = BigInt(o.rva) + BigInt.asIntN(bits, add);
   else if (o.kind === 'const') rva = BigInt.asUintN(bits, o.value + add) - model.imageBase;

@@ -1,8 +1,10 @@
 /**
  * KMDF function-table calls (rule book §2 "KMDF methods are not imported") against our own
- * C fixture test/fixtures/kmdf/src/kmdf.c. Expected RVAs come from the objdump/nm oracle
- * that test/fixtures/kmdf/build.sh writes (FIXTURES.tsv, <binary>.calls.tsv,
- * <binary>.globals.tsv), never from our output; verdicts come from the @expect lines.
+ * C fixtures: test/fixtures/kmdf/src/kmdf.c (KMDF 1.15+ pointer global) and kmdf-array.c
+ * (older in-driver table; built with mingw -O2 / -O0, i686, and clang with Control Flow
+ * Guard). Expected RVAs come from the objdump/nm oracle that test/fixtures/kmdf/build.sh
+ * writes (FIXTURES.tsv, <binary>.calls.tsv, .globals.tsv, .syms.tsv), never from our
+ * output; verdicts come from the @expect lines.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -41,23 +43,53 @@ function withModel<T>(image: PeImage, f: (m: CodeModel) => T): T {
 }
 
 describe('KMDF function-table calls', () => {
-  it('has the fixtures (x64 and x86, exec and NX twins)', () => {
-    assert.deepEqual(files.sort(), ['kmdf.x64.mingw-O2.sys', 'kmdf.x86.mingw-O2.sys']);
-    assert.equal(rows.length, 10);
+  it('has the fixtures (both table forms, x64 and x86, CFG, exec and NX twins)', () => {
+    assert.deepEqual(files.sort(), [
+      'kmdf-array.x64.clang-cfg.sys',
+      'kmdf-array.x64.mingw-O0.sys',
+      'kmdf-array.x64.mingw-O2.sys',
+      'kmdf-array.x86.mingw-O2.sys',
+      'kmdf.x64.mingw-O2.sys',
+      'kmdf.x86.mingw-O2.sys',
+    ]);
+    assert.deepEqual([...new Set(rows.map((r) => r.form))].sort(), ['array', 'array-cfg', 'array-reg', 'pointer']);
+    assert.ok(rows.some((r) => r.verdict === 'exec') && rows.some((r) => r.verdict === 'nx'));
   });
 
   for (const file of files) {
     const mine = rows.filter((r) => r.file === file);
+    // kmdf.c declares KMDF 1.15 (pointer global, 444 entries), kmdf-array.c KMDF 1.11 (432).
+    const pointerForm = file.startsWith('kmdf.');
+    const globals = new Map(readTsv(join(kmdfFixtures, `${file}.globals.tsv`)).map((r) => [r.name, r.rva]));
+    const symbolRvas = new Map(readTsv(join(kmdfFixtures, `${file}.syms.tsv`)).map((r) => [r.name as string, Number(r.rva)]));
+    // x86 symbols carry "_" (and "@n" for stdcall).
+    const syms = {
+      get: (name: string): number | undefined =>
+        symbolRvas.get(name) ?? symbolRvas.get(`_${name}`) ?? [...symbolRvas].find(([k]) => k.startsWith(`_${name}@`))?.[1],
+    };
     describe(file, () => {
-      it('finds the table global from the bind info (nm oracle)', () => {
-        const globals = new Map(readTsv(join(kmdfFixtures, `${file}.globals.tsv`)).map((r) => [r.name, r.rva]));
+      it('finds the table from the bind info (nm oracle)', () => {
         const { image } = load(kmdfFixtures, file);
         const bindings = withModel(image, (m) => findKmdfBindings(m));
         assert.deepEqual(
-          bindings.map((b) => [hex(b.tableRva), hex(b.bindInfoRva), b.funcCount]),
-          [[globals.get('WdfFunctions_01015'), globals.get('WdfBindInfo'), 444]],
+          bindings.map((b) => [hex(b.tableRva), hex(b.bindInfoRva), b.funcCount, b.form, b.version]),
+          [
+            pointerForm
+              ? [globals.get('WdfFunctions_01015'), globals.get('WdfBindInfo'), 444, 'pointer', '1.15']
+              : [globals.get('WdfFunctions'), globals.get('WdfBindInfo'), 432, 'array', '1.11'],
+          ],
         );
       });
+
+      if (globals.has('__guard_dispatch_icall_fptr')) {
+        it('reads the CFG dispatch and check pointers from the load config (nm oracle)', () => {
+          const { image } = load(kmdfFixtures, file);
+          const lc = image.loadConfig;
+          const base = image.optionalHeader.imageBase;
+          assert.equal(hex(Number((lc?.guardDispatchFunctionPointer ?? 0n) - base)), globals.get('__guard_dispatch_icall_fptr'));
+          assert.equal(hex(Number((lc?.guardCheckFunctionPointer ?? 0n) - base)), globals.get('__guard_check_icall_fptr'));
+        });
+      }
 
       it('finds exactly the table calls objdump finds, at the oracle RVA and function', () => {
         const oracle = readTsv(join(kmdfFixtures, `${file}.calls.tsv`))
@@ -80,6 +112,8 @@ describe('KMDF function-table calls', () => {
           assert.ok(call, `a call at ${row.call_rva}`);
           assert.equal(call.api, row.api);
           assert.equal(hex(call.functionRva), row.function_rva);
+          // A separate load of the entry (call reg, CFG dispatch) is named as `via`; a direct call has none.
+          assert.equal(call.viaRva !== undefined, row.form === 'array-reg' || row.form === 'array-cfg' || row.form === 'pointer');
           assert.equal(call.argument?.index, Number(row.arg));
           assert.deepEqual(
             call.values.map((v) => v.raw),
@@ -90,7 +124,20 @@ describe('KMDF function-table calls', () => {
           const findings = analyze(bytes, { path: file, sha256: '0'.repeat(64), rules: [poolRule] }).findings.filter(
             (f) => f.ruleId === 'execute-pool-type' && hex(f.rva) === row.call_rva,
           );
-          if (row.verdict === 'exec') {
+          if (row.verdict === 'exec' && row.function === 'mem_wrap') {
+            // The value comes from mem_wrap's parameter: reported at its caller, wrap_caller (kmdf-array.c).
+            assert.deepEqual(findings, [], 'not at the wrapper');
+            const atCaller = analyze(bytes, { path: file, sha256: '0'.repeat(64), rules: [poolRule] }).findings.filter(
+              (f) => f.evidence?.functionRva === hex(syms.get('wrap_caller')),
+            );
+            assert.equal(atCaller.length, 1, 'one finding in wrap_caller');
+            assert.ok(
+              (atCaller[0]?.rva ?? 0) > (syms.get('wrap_caller') as number) && (atCaller[0]?.rva ?? 0) < (syms.get('DriverEntry') as number),
+              'at the call inside wrap_caller',
+            );
+            // Stripped images name functions by RVA.
+            assert.ok((atCaller[0]?.message ?? '').includes(`passed through sub_${(syms.get('mem_wrap') as number).toString(16)}`), atCaller[0]?.message);
+          } else if (row.verdict === 'exec') {
             assert.equal(findings.length, 1, `one finding at ${row.call_rva}`);
             assert.equal(findings[0]?.severity, 'error');
             assert.equal(findings[0]?.evidence?.functionRva, row.function_rva);
@@ -105,9 +152,11 @@ describe('KMDF function-table calls', () => {
 
       it('execute-pool-type reports nothing else', () => {
         const { bytes } = load(kmdfFixtures, file);
-        const expected = new Set(mine.filter((r) => r.verdict === 'exec').map((r) => r.call_rva));
+        const direct = mine.filter((r) => r.verdict === 'exec' && r.function !== 'mem_wrap').map((r) => r.call_rva);
+        const wrapped = mine.filter((r) => r.verdict === 'exec' && r.function === 'mem_wrap').length;
         const got = analyze(bytes, { path: file, sha256: '0'.repeat(64), rules: [poolRule] }).findings.filter((f) => f.ruleId === 'execute-pool-type');
-        assert.deepEqual(got.map((f) => hex(f.rva)).sort(), [...expected].sort());
+        assert.equal(got.length, direct.length + wrapped);
+        for (const rva of direct) assert.ok(got.some((f) => hex(f.rva) === rva), `a finding at ${rva}`);
       });
     });
   }
