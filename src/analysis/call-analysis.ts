@@ -11,7 +11,8 @@ import { type CodeModel, codeModelOf, type FunctionCode, type Unsupported } from
 import { argumentLocation, type Location, resolveBefore, type Value } from './dataflow.js';
 import { type CodeFunction, functionName } from './functions.js';
 import { detectNxOptIn, type NxOptIn } from './nx-optin.js';
-import { findRoutineLookups } from './dynamic-lookup.js';
+import { findRoutineLookups, type RoutineLookup } from './dynamic-lookup.js';
+import { findGlobalPointerCallSites, findStoredPointers } from './global-pointers.js';
 import { registerFamily } from './decoder.js';
 import { findKmdfCallSites } from './kmdf.js';
 
@@ -130,7 +131,14 @@ class CallAnalyzer {
 
   run(): CallAnalysis {
     this.nxOptIn = detectNxOptIn(this.model);
-    const sites = [...findImportCallSites(this.model, { apis: TABLE_NAMES }), ...this.dynamicSites(), ...findKmdfCallSites(this.model, TABLE_NAMES)];
+    const lookups = [...this.model.importSlots.values()].some((s) => s.name === 'MmGetSystemRoutineAddress') ? findRoutineLookups(this.model) : [];
+    const stored = findStoredPointers(this.model, this.model.importSlots, lookups, TABLE_NAMES);
+    const sites = [
+      ...findImportCallSites(this.model, { apis: TABLE_NAMES }),
+      ...this.dynamicSites(lookups),
+      ...findKmdfCallSites(this.model, TABLE_NAMES),
+      ...findGlobalPointerCallSites(this.model, stored),
+    ];
     const calls: CheckedCall[] = [];
     for (const site of sites) {
       const spec = apiSpec(site.slot.name);
@@ -145,10 +153,9 @@ class CallAnalyzer {
    * Calls through a pointer that MmGetSystemRoutineAddress returned for a table API, in the
    * function that looked it up (`fp = MmGetSystemRoutineAddress(&name); fp(...)`).
    */
-  private dynamicSites(): ImportCallSite[] {
+  private dynamicSites(lookups: readonly RoutineLookup[]): ImportCallSite[] {
     const out: ImportCallSite[] = [];
-    if (![...this.model.importSlots.values()].some((s) => s.name === 'MmGetSystemRoutineAddress')) return out;
-    for (const lookup of findRoutineLookups(this.model)) {
+    for (const lookup of lookups) {
       const spec = lookup.name !== undefined ? apiSpec(lookup.name) : undefined;
       const fn = this.model.functions.containing(lookup.callRva);
       if (!spec || spec.cls === 'N' || !fn) continue;
@@ -486,7 +493,9 @@ class CallAnalyzer {
           ? ' (pointer from MmGetSystemRoutineAddress)'
           : site.form === 'kmdf-table'
             ? ' (KMDF function table)'
-            : '';
+            : site.form === 'global-pointer'
+              ? ` (pointer read from global 0x${(site.pointerGlobal ?? 0).toString(16)}, stored there at 0x${(site.viaRva ?? 0).toString(16)})`
+              : '';
     return `${text}  ; ${site.slot.name}${how}`;
   }
 }

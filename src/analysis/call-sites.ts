@@ -5,7 +5,9 @@
  *   register  mov reg, [slot] ... call reg (the pointer may be reused by several calls)
  *   tail-jump jmp [slot] at the end of a function (arguments are the function's own)
  *   dynamic   call reg through a pointer MmGetSystemRoutineAddress returned (call-analysis.ts)
- *   kmdf-table  call [reg+idx*ptr] through the KMDF function table global (kmdf.ts)
+ *   kmdf-table  through the KMDF function table, in all its forms (kmdf.ts)
+ *   global-pointer  through a writable global another function stored the API's pointer in
+ *               (global-pointers.ts)
  *
  * Targeted by default: scan the code bytes for the slots' RIP-relative displacements or
  * absolute addresses, and decode only the functions that contain a hit. The `full`
@@ -18,7 +20,7 @@ import type { PeImage } from '../pe/index.js';
 import { CodeModel, type FunctionCode, type ImportSlot } from './code-model.js';
 import { branchTarget, type CodeFunction } from './functions.js';
 
-export type CallForm = 'iat' | 'thunk' | 'register' | 'tail-jump' | 'dynamic' | 'kmdf-table';
+export type CallForm = 'iat' | 'thunk' | 'register' | 'tail-jump' | 'dynamic' | 'kmdf-table' | 'global-pointer';
 
 export interface ImportCallSite {
   slot: ImportSlot;
@@ -26,8 +28,13 @@ export interface ImportCallSite {
   callRva: number;
   fn: CodeFunction;
   form: CallForm;
-  /** Thunk start (thunk form), the load of the slot (register form) or of the KMDF table global (kmdf-table). */
+  /**
+   * Thunk start (thunk form), the load of the slot (register form), the load of the KMDF
+   * table entry or pointer (kmdf-table), or the store of the pointer (global-pointer).
+   */
   viaRva?: number;
+  /** global-pointer: the global the pointer is read from. */
+  pointerGlobal?: number;
   /** True for a tail jump: the return address is already on the stack. */
   tail: boolean;
 }

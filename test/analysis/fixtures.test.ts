@@ -45,7 +45,8 @@ describe('call-site analysis on the C fixtures', () => {
         const analysis = analyzeCalls(image(file));
         assert.ok(analysis.supported);
         const mine = analysis.calls
-          .filter((c) => c.form !== 'dynamic')
+          // The oracle tracks pointers within one symbol: cross-function forms are checked by FIXTURES.tsv rows.
+          .filter((c) => c.form !== 'dynamic' && c.form !== 'global-pointer')
           .map((c) => `${hex(c.callRva)} ${c.api} in ${hex(c.functionRva)}`)
           .sort();
         assert.deepEqual(mine, oracle);
