@@ -194,3 +194,17 @@ export function codeModelOf(image: PeImage): CodeModel | Unsupported {
   }
   return model;
 }
+
+/**
+ * Runs `f` on the image's code model and frees the decoder's wasm memory afterwards; does
+ * nothing for machines without call-site analysis (the report says so elsewhere).
+ */
+export function withCodeModel(image: PeImage, f: (model: CodeModel) => void): void {
+  const model = codeModelOf(image);
+  if ('supported' in model) return;
+  try {
+    f(model);
+  } finally {
+    model.reader.dispose();
+  }
+}

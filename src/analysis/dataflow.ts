@@ -78,6 +78,7 @@ const IMPLICIT: ReadonlyArray<[string, number[]]> = [
   ['in', [0]],
 ];
 const IMPLICIT_MAP = new Map(IMPLICIT);
+const HIGH_BYTE = new Set(['ah', 'bh', 'ch', 'dh']);
 
 const unknown = (reason: string, trace: number[] = []): Value => ({ origin: { kind: 'unknown', reason }, andMask: ALL, orBits: 0n, trace });
 
@@ -292,6 +293,15 @@ class Walker {
     const fam = registerFamily(reg);
     if (m === 'pop') return this.popInto();
     if (m.startsWith('set') && isRegisterDestination(insn)) return { kind: 'choice', values: [0n, 1n] };
+    if (size < 4 && (m === 'or' || m === 'and') && src?.kind === 'imm') {
+      // `or ah, 4` sets bit 10 (POOL_ZERO_ALLOCATION at -O0); the rest of the register is kept.
+      const shift = HIGH_BYTE.has(reg) ? 8n : 0n;
+      const field = sizeMask(size) << shift;
+      const bits = (src.value & sizeMask(size)) << shift;
+      return m === 'or'
+        ? { kind: 'move', loc: { k: 'reg', fam }, or: bits, traced: true }
+        : { kind: 'move', loc: { k: 'reg', fam }, and: (ALL & ~field) | bits, traced: true };
+    }
     if (size < 4 && m !== 'movzx' && m !== 'movsx') {
       // Only the low bytes matter to the caller: a byte/word mov sets all of them.
       if (m === 'mov' && size >= this.bytes) return this.fromOperand(insn, src, size);

@@ -1,8 +1,10 @@
-import { findCr0Writes } from '../analysis/cr0.js';
-import { codeModelOf } from '../analysis/code-model.js';
-import { defineRule, type FindingDetails } from './types.js';
+import { withCodeModel } from '../analysis/code-model.js';
+import { findControlRegisterWrites } from '../analysis/privileged-writes.js';
+import { instructionDetails } from './evidence.js';
+import { defineRule } from './types.js';
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
+const WRITE_PROTECT = 0x10000n;
 
 export default defineRule({
   meta: {
@@ -25,31 +27,15 @@ export default defineRule({
     },
   },
   check(image, ctx) {
-    const model = codeModelOf(image);
-    if ('supported' in model) return;
-    try {
-      for (const w of findCr0Writes(model)) {
-        const details: FindingDetails = {
-          rva: w.rva,
-          evidence: {
-            function: w.function,
-            functionRva: hex(w.functionRva),
-            instruction: w.text,
-            context: w.context.map((c) => ({ rva: hex(c.rva), text: c.text })),
-            clearsWriteProtect: w.clearsWriteProtect,
-          },
-        };
-        if (w.fileOffset !== undefined) details.fileOffset = w.fileOffset;
-        const section = image.space.sectionAt(w.rva);
-        if (section) details.section = section.name;
+    withCodeModel(image, (model) => {
+      for (const w of findControlRegisterWrites(model, 0)) {
+        const clearsWriteProtect = (w.clearedBits & WRITE_PROTECT) !== 0n;
         ctx.report(
           'write',
-          { text: w.text, rva: hex(w.rva), function: w.function, wp: w.clearsWriteProtect ? ' after clearing the write-protect bit (WP)' : '' },
-          details,
+          { text: w.text, rva: hex(w.rva), function: w.function, wp: clearsWriteProtect ? ' after clearing the write-protect bit (WP)' : '' },
+          instructionDetails(image, w, { clearsWriteProtect }),
         );
       }
-    } finally {
-      model.reader.dispose();
-    }
+    });
   },
 });

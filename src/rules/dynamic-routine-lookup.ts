@@ -1,4 +1,4 @@
-import { codeModelOf } from '../analysis/code-model.js';
+import { withCodeModel } from '../analysis/code-model.js';
 import { findRoutineLookups } from '../analysis/dynamic-lookup.js';
 import { defineRule, type FindingDetails } from './types.js';
 
@@ -15,19 +15,19 @@ export default defineRule({
         'MmGetSystemRoutineAddress returns a kernel routine by name, so calls through the returned pointer never ' +
         'appear in the import table and import-based checks miss them. hvci recovers the UNICODE_STRING passed at ' +
         'each call (a constant string, or one built with RtlInitUnicodeString just before) and notes lookups of an ' +
-        'API from the rule book\'s call-site table.',
+        'API from the rule book\'s call-site table. Calls through the pointer are checked by the call-site rules when ' +
+        'hvci can follow it (in the same function, or through a global another function stored it in); calls it ' +
+        'cannot follow (pointers passed in structures or arguments) are not.',
       resolution:
         'Review the calls made through the looked-up pointer: they must pass NX pool types, non-executable protections and MdlMappingNoExecute like direct calls.',
       ruleBook: '§9 dynamic-routine-lookup',
     },
     messages: {
-      lookup: 'MmGetSystemRoutineAddress at {callRva} in {function} looks up {name}, which can return executable memory; calls through the pointer are not checked.',
+      lookup: 'MmGetSystemRoutineAddress at {callRva} in {function} looks up {name}, which can return executable memory; hvci checks the calls it can follow the pointer to (in this function, or through a global) and cannot see the others.',
     },
   },
   check(image, ctx) {
-    const model = codeModelOf(image);
-    if ('supported' in model) return;
-    try {
+    withCodeModel(image, (model) => {
       for (const l of findRoutineLookups(model)) {
         if (!l.affected || l.name === undefined) continue;
         const details: FindingDetails = {
@@ -45,8 +45,6 @@ export default defineRule({
         if (section) details.section = section.name;
         ctx.report('lookup', { callRva: hex(l.callRva), function: l.function, name: l.name }, details);
       }
-    } finally {
-      model.reader.dispose();
-    }
+    });
   },
 });

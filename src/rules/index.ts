@@ -1,4 +1,5 @@
 import cr0Write from './cr0-write.js';
+import cr4Write from './cr4-write.js';
 import dynamicRoutineLookup from './dynamic-routine-lookup.js';
 import executeCacheType from './execute-cache-type.js';
 import executePageMapping from './execute-page-mapping.js';
@@ -7,6 +8,7 @@ import executePoolType from './execute-pool-type.js';
 import executeWriteSection from './execute-write-section.js';
 import iatInExecutableSection from './iat-in-executable-section.js';
 import initSectionRwx from './init-section-rwx.js';
+import msrWrite from './msr-write.js';
 import sectionAlignment from './section-alignment.js';
 import straddlingRelocation from './straddling-relocation.js';
 import type { Rule } from './types.js';
@@ -14,6 +16,7 @@ import type { Rule } from './types.js';
 /** The registry: one line per rule, sorted by id. */
 export const rules: readonly Rule[] = [
   cr0Write,
+  cr4Write,
   dynamicRoutineLookup,
   executeCacheType,
   executePageMapping,
@@ -22,6 +25,7 @@ export const rules: readonly Rule[] = [
   executeWriteSection,
   iatInExecutableSection,
   initSectionRwx,
+  msrWrite,
   sectionAlignment,
   straddlingRelocation,
 ] as Rule[];

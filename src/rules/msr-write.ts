@@ -1,0 +1,54 @@
+import { withCodeModel } from '../analysis/code-model.js';
+import { findMsrWrites } from '../analysis/privileged-writes.js';
+import { instructionDetails } from './evidence.js';
+import { defineRule } from './types.js';
+
+const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
+
+/** MSRs that hold system-call entry points: the ones syscall hooks overwrite. */
+const SYSCALL_MSRS: ReadonlyMap<bigint, string> = new Map([
+  [0x176n, 'IA32_SYSENTER_EIP'],
+  [0xc0000082n, 'IA32_LSTAR'],
+  [0xc0000083n, 'IA32_CSTAR'],
+]);
+
+export default defineRule({
+  meta: {
+    id: 'msr-write',
+    requiresCode: true,
+    defaultSeverity: 'warning',
+    docs: {
+      title: 'Code writes a model-specific register (wrmsr)',
+      description:
+        'WRMSR to IA32_LSTAR (0xC0000082), IA32_CSTAR or IA32_SYSENTER_EIP (0x176) replaces the system-call entry ' +
+        'point: a syscall hook. Under HVCI the hypervisor protects these registers, so the hook is refused or ' +
+        'reported. Other MSR writes (performance counters, power management) can be legitimate. hvci finds `wrmsr`, ' +
+        'confirms it with the decoder, and recovers the MSR number in ECX by backward data flow; it is a heuristic ' +
+        '(rule book §8), hence a warning.',
+      resolution: 'Do not hook system calls by rewriting MSRs; use documented callbacks (process, thread, image, registry, object, minifilter).',
+      ruleBook: '§8 msr-write',
+      unconfirmed: 'Which MSR writes HVCI intercepts, and how, is not confirmed.',
+    },
+    messages: {
+      write: 'wrmsr at {rva} in {function} writes {msr}{hook} (heuristic).',
+    },
+  },
+  check(image, ctx) {
+    withCodeModel(image, (model) => {
+      for (const w of findMsrWrites(model)) {
+        const names = w.msrs.map((m) => (SYSCALL_MSRS.has(m) ? `${SYSCALL_MSRS.get(m) as string} (${hex(m)})` : `MSR ${hex(m)}`));
+        const hook = w.msrs.some((m) => SYSCALL_MSRS.has(m));
+        ctx.report(
+          'write',
+          {
+            rva: hex(w.rva),
+            function: w.function,
+            msr: names.length ? names.join(' or ') : 'an MSR whose number is not a constant',
+            hook: hook ? ', a system-call entry point: a syscall hook, which HVCI prevents' : '',
+          },
+          instructionDetails(image, w, { msrs: w.msrs.map((m) => hex(m)), syscallEntry: hook }),
+        );
+      }
+    });
+  },
+});

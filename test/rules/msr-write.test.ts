@@ -1,0 +1,22 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { checkFixtureRows, findingsOf, fixtureRows } from '../analysis/fixture-rows.js';
+
+// Every expectation row of test/fixtures/calls/bin/FIXTURES.tsv for this rule.
+checkFixtureRows('msr-write');
+
+describe('msr-write names the MSR the source writes', () => {
+  const rows = fixtureRows.filter((r) => r.rule === 'msr-write' && r.verdict === 'flag');
+  it('has rows for a syscall MSR and an ordinary one', () => {
+    assert.ok(rows.some((r) => r.value === '0xc0000082') && rows.some((r) => r.value === '0x38f'));
+  });
+  for (const row of rows) {
+    it(`${row.file} ${row.function}: ${row.value_name}`, () => {
+      const f = findingsOf(row.file as string).find((x) => x.ruleId === 'msr-write' && `0x${(x.rva ?? 0).toString(16)}` === row.call_rva);
+      assert.ok(f, `a finding at ${row.call_rva}`);
+      assert.deepEqual(f.evidence?.msrs, [row.value]);
+      // Only the system-call entry points (LSTAR, CSTAR, SYSENTER_EIP) are called a hook.
+      assert.equal(/syscall hook/.test(f.message), row.value_name === 'IA32_LSTAR', f.message);
+    });
+  }
+});
