@@ -82,6 +82,8 @@ function checkedCalls(image: PeImage): CheckedCallSummary[] | undefined {
     verdict: c.verdict,
     values: c.values.map((v) => v.value ?? v.raw ?? v.origin),
     form: c.form,
+    ...(c.severity === 'error' || c.severity === 'warning' ? { severity: c.severity } : {}),
+    ...(c.context ? { context: c.context.reason } : {}),
   }));
 }
 

@@ -45,6 +45,10 @@ export interface CheckedCallSummary {
   values: string[];
   /** How the call reaches the API (call-iat, thunk, register…). */
   form: string;
+  /** Severity of the finding the call produces (absent when compatible). */
+  severity?: 'error' | 'warning';
+  /** A second argument that changed the verdict's weight (UserMode target, custom lookaside Allocate). */
+  context?: string;
 }
 
 export type CallSiteAnalysis = 'complete' | 'unsupported-machine' | 'not-run';

@@ -49,6 +49,7 @@ function renderFile(c: Colors, file: FileReport, options: TextOptions): string[]
     for (const k of file.checkedCalls) {
       const mark = k.verdict === 'compatible' ? c.green('ok        ') : k.verdict === 'executable' ? c.red('executable') : c.yellow('unresolved');
       lines.push(`    ${mark}  ${k.api} at RVA ${hex(k.callRva)} in ${k.function}: ${k.values.join(', ') || '(no argument)'}`);
+      if (k.context) lines.push(c.dim(`                ${k.context}`));
     }
   }
   if (options.verbose || file.findings.length > 0) {

@@ -188,6 +188,27 @@ describe('--verbose', () => {
     assert.match(r.stdout, /ok +ExAllocatePoolWithTag at RVA 0x[0-9A-F]+ in \S+: NonPagedPoolNx \(0x200\)/);
     assert.doesNotMatch(r.stdout, /executable +\w/);
   });
+
+  it('says when a second argument makes an executable request a warning (JSON checkedCalls and text)', () => {
+    const file = 'mdl.x64.mingw-O2.sys';
+    // FIXTURES.tsv (objdump oracle): map_user_exec passes UserMode, map_locked_exec KernelMode.
+    const rows = readFileSync(join(repoRoot, 'test/fixtures/calls/bin/FIXTURES.tsv'), 'utf8')
+      .split('\n')
+      .map((l) => l.split('\t'))
+      .filter((c) => c[0] === file);
+    const rvaOf = (fn: string): number => Number(rows.find((c) => c[6] === fn)?.[16]);
+    const json = runCli(['scan', '--format', 'json', `test/fixtures/calls/bin/${file}`]);
+    assert.deepEqual(reportSchemaErrors(JSON.parse(json.stdout)), []);
+    const calls = (JSON.parse(json.stdout) as ScanReport).files[0]?.checkedCalls ?? [];
+    const user = calls.find((k) => k.callRva === rvaOf('map_user_exec'));
+    const kernel = calls.find((k) => k.callRva === rvaOf('map_locked_exec'));
+    assert.equal(user?.verdict, 'executable');
+    assert.equal(user?.severity, 'warning');
+    assert.match(user?.context ?? '', /UserMode/);
+    assert.equal(kernel?.severity, 'error');
+    const text = runCli(['scan', '--verbose', `test/fixtures/calls/bin/${file}`]);
+    assert.match(text.stdout, /warning +execute-page-mapping .*AccessMode is UserMode/);
+  });
 });
 
 describe('the Quick start scan', () => {
