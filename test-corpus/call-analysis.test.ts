@@ -6,9 +6,13 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { API_TABLE } from '../src/analysis/api-table.js';
 import { analyzeCalls } from '../src/analysis/call-analysis.js';
+import { analyze } from '../src/analyze.js';
 import { parsePe } from '../src/pe/index.js';
+import { findRule, type Rule } from '../src/rules/index.js';
 import { corpusDir, hasCorpus } from '../test/helpers/paths.js';
+import { readTsv } from '../test/helpers/tsv.js';
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -64,6 +68,28 @@ describe('speakeasy ExAllocatePoolWithTag sites get the verdicts their pool type
         assert.equal(call.verdict, executable ? 'executable' : 'compatible', `0x${rva.toString(16)}`);
         assert.deepEqual(call.values.map((v) => Number(v.raw)), [poolType], `0x${rva.toString(16)}`);
       }
+    });
+  }
+});
+
+/**
+ * execute-default-api (class N): every x86/x64 corpus driver whose facts.tsv import list
+ * (measured independently) names a class-N API gets a note for it.
+ */
+describe('execute-default-api notes the class-N APIs facts.tsv says a driver imports', { skip: hasCorpus ? false : 'no corpus' }, () => {
+  const classN = new Set(API_TABLE.filter((s) => s.cls === 'N').map((s) => s.name));
+  const rule = findRule('execute-default-api') as Rule;
+  const rows = readTsv(join(corpusDir, 'facts.tsv')).filter(
+    (r) => /^x(86|64)$/.test(r.machine as string) && (r.kernel_pool_mdl_imports ?? '').split(',').some((n) => classN.has(n)),
+  );
+  it('has such drivers', () => assert.ok(rows.length > 0));
+  for (const row of rows) {
+    it(row.path as string, () => {
+      const expected = (row.kernel_pool_mdl_imports as string).split(',').filter((n) => classN.has(n));
+      const report = analyze(new Uint8Array(readFileSync(join(corpusDir, row.path as string))), { path: row.path as string, sha256: row.sha256 as string, rules: [rule] });
+      const noted = new Set(report.findings.map((f) => f.evidence?.api as string));
+      for (const api of expected) assert.ok(noted.has(api), `${api} noted`);
+      assert.ok(report.findings.every((f) => f.severity === 'note'));
     });
   }
 });

@@ -10,7 +10,7 @@ export type ApiClass = 'A' | 'D' | 'N';
 
 export type ArgKind = 'pool-type' | 'pool-flags' | 'lookaside-flags' | 'page-protection' | 'cache-type' | 'mdl-priority' | 'vp-pool-type';
 
-export type CallRuleId = 'execute-pool-type' | 'execute-page-protection' | 'execute-page-mapping' | 'execute-cache-type';
+export type CallRuleId = 'execute-pool-type' | 'execute-page-protection' | 'execute-page-mapping' | 'execute-cache-type' | 'execute-default-api';
 
 export interface ApiArgument {
   /** 1-based position in the documented prototype (KMDF: as actually passed, after WdfDriverGlobals). */
@@ -30,13 +30,15 @@ export interface ApiArgument {
  *                      NtCurrentProcess() (-1, System in a system thread) is kernel memory
  *   lookaside-allocate ExInitialize*LookasideList* Allocate: a custom routine allocates the
  *                      entries itself, so Flags / PoolType may not decide (C30034)
+ *   flt-context-type   FltAllocateContext ContextType: the docs still require NonPagedPool for
+ *                      FLT_VOLUME_CONTEXT (whether NX is accepted there is unconfirmed)
  * Executable user-space memory is not an HVCI violation (Driver Verifier still flags it), and
  * a custom lookaside allocator is analysed at its own calls: both become warnings.
  */
 export interface ContextArgument {
   index: number;
   name: string;
-  kind: 'access-mode' | 'process-handle' | 'lookaside-allocate';
+  kind: 'access-mode' | 'process-handle' | 'lookaside-allocate' | 'flt-context-type';
   x86Offset: number;
 }
 
@@ -52,6 +54,8 @@ export interface ApiSpec {
   /** What the rule book marks unconfirmed about this entry. */
   unconfirmed?: string;
   context?: ContextArgument;
+  /** Class N: who decides the protection instead of the caller. */
+  decides?: string;
 }
 
 const NT = 'ntoskrnl.exe';
@@ -71,6 +75,14 @@ const prot = (name: string, index: number, argName: string, x86Offset: number, c
   rule: 'execute-page-protection',
   arg: a(index, argName, 'page-protection', x86Offset),
   ...(context ? { context } : {}),
+});
+const defaultApi = (name: string, module: string, decides: string, unconfirmed?: string): ApiSpec => ({
+  name,
+  module,
+  cls: 'N',
+  rule: 'execute-default-api',
+  decides,
+  ...(unconfirmed ? { unconfirmed } : {}),
 });
 const processHandle = (index: number, x86Offset: number): ContextArgument => ({ index, name: 'ProcessHandle', kind: 'process-handle', x86Offset });
 const allocateRoutine: ContextArgument = { index: 2, name: 'Allocate', kind: 'lookaside-allocate', x86Offset: 0x4 };
@@ -118,7 +130,11 @@ export const API_TABLE: readonly ApiSpec[] = [
   prot('ZwMapViewOfSection', 10, 'Win32Protect', 0x24, processHandle(2, 0x4)),
   prot('NtMapViewOfSection', 10, 'Win32Protect', 0x24, processHandle(2, 0x4)),
   pool('FltAllocatePoolAlignedWithTag', 'fltmgr.sys', 2, 0x4),
-  pool('FltAllocateContext', 'fltmgr.sys', 4, 0xc),
+  {
+    ...pool('FltAllocateContext', 'fltmgr.sys', 4, 0xc),
+    context: { index: 2, name: 'ContextType', kind: 'flt-context-type', x86Offset: 0x4 },
+    unconfirmed: 'whether fltmgr accepts NonPagedPoolNx for volume contexts',
+  },
   pool('ChangerClassAllocatePool', 'classpnp.sys'),
   {
     name: 'VideoPortAllocatePool',
@@ -133,6 +149,13 @@ export const API_TABLE: readonly ApiSpec[] = [
   pool('PcNewDmaChannel', 'portcls.sys', 3, 0x8),
   pool('PcNewResourceList', 'portcls.sys', 3, 0x8),
   pool('PcNewResourceSublist', 'portcls.sys', 3, 0x8),
+  // Class N: the component decides the protection, the caller cannot (rule book §2; execute-default-api notes).
+  ...['MmMapViewInSystemSpace', 'MmMapLockedPagesWithReservedMapping'].map((name) => defaultApi(name, NT, 'the memory manager picks the protection')),
+  defaultApi('MmCopyMemory', NT, 'the memory manager maps the source itself', 'why MmCopyMemory is listed at all'),
+  ...['NdisAllocateMemoryWithTagPriority', 'NdisAllocateMemory', 'NdisAllocateMemoryWithTag'].map((name) =>
+    defaultApi(name, 'ndis.sys', 'NDIS picks the pool type', 'that NDIS allocates NX memory'),
+  ),
+  defaultApi('StorPortGetSystemAddress', 'storport.sys', 'StorPort maps the buffer'),
   // KMDF methods (called through the WdfFunctions table, kmdf.ts): actual positions, after WdfDriverGlobals.
   pool('WdfMemoryCreate', KMDF, 3, 0x8),
   ...[

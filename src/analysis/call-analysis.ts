@@ -121,7 +121,8 @@ export function analyzeCalls(image: Parameters<typeof codeModelOf>[0]): CallAnal
   return result;
 }
 
-const TABLE_NAMES = new Set(API_TABLE.map((s) => s.name));
+/** Class A and D APIs: the ones whose calls are checked (class N calls are only noted, execute-default-api). */
+const TABLE_NAMES = new Set(API_TABLE.filter((s) => s.cls !== 'N').map((s) => s.name));
 
 class CallAnalyzer {
   private readonly callersCache = new Map<number, Array<{ code: FunctionCode; index: number; tail: boolean }>>();
@@ -241,8 +242,8 @@ class CallAnalyzer {
   /** Reads the context argument at the call; undefined when it does not tell. */
   private context(code: FunctionCode, index: number, tail: boolean, c: ContextArgument): CallContext | undefined {
     const ptr = this.model.pointerSize;
-    // KPROCESSOR_MODE is a CCHAR: compilers set only its low byte (`mov dl, 1`).
-    const bytes = c.kind === 'access-mode' ? 1 : ptr;
+    // KPROCESSOR_MODE is a CCHAR and FLT_CONTEXT_TYPE a USHORT: compilers may set only the low bytes.
+    const bytes = c.kind === 'access-mode' ? 1 : c.kind === 'flt-context-type' ? 2 : ptr;
     const values = resolveBefore(this.model, code, index, this.argLocation(c.index, { x86Offset: c.x86Offset, size: ptr }, tail), { bytes });
     const low = (x: bigint): bigint => x & ((1n << BigInt(bytes * 8)) - 1n);
     const consts = values.map((v) => (v.origin.kind === 'const' && !v.merged ? low(v.origin.value) : undefined));
@@ -277,6 +278,15 @@ class CallAnalyzer {
           reason: `ProcessHandle is ${what}, not NtCurrentProcess(): the memory belongs to the process that handle names (a user process, as a rule), which HVCI does not police; Driver Verifier still flags the call`,
         };
       }
+      case 'flt-context-type':
+        if (!all(FLT_VOLUME_CONTEXT)) return undefined;
+        return {
+          argument,
+          value: 'FLT_VOLUME_CONTEXT (0x1)',
+          effect: 'downgrade',
+          reason:
+            'ContextType is FLT_VOLUME_CONTEXT (0x1), for which Microsoft\'s documentation still requires NonPagedPool; whether fltmgr accepts NonPagedPoolNx there is unconfirmed, so try it and test with Memory Integrity on',
+        };
       case 'lookaside-allocate': {
         if (all(0n)) return { argument, value: 'NULL', effect: 'confirm', reason: 'Allocate is NULL: the system allocates the entries with these flags' };
         const routines = values.filter((v) => v.origin.kind === 'address' || (v.origin.kind === 'const' && v.origin.value !== 0n));
@@ -501,6 +511,7 @@ class CallAnalyzer {
 }
 
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
+const FLT_VOLUME_CONTEXT = 1n;
 
 function describeOrigin(v: Value): string {
   const o = v.origin;

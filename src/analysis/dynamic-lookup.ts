@@ -23,7 +23,8 @@ export interface RoutineLookup {
   affected: boolean;
 }
 
-const AFFECTED = new Set(API_TABLE.map((s) => s.name));
+/** APIs whose arguments can ask for executable memory (class N APIs cannot). */
+const AFFECTED = new Set(API_TABLE.filter((s) => s.cls !== 'N').map((s) => s.name));
 
 export function findRoutineLookups(model: CodeModel): RoutineLookup[] {
   const sites = findImportCallSites(model, { apis: new Set(['MmGetSystemRoutineAddress', 'RtlInitUnicodeString']) });

@@ -2,6 +2,7 @@ import cr0Write from './cr0-write.js';
 import cr4Write from './cr4-write.js';
 import dynamicRoutineLookup from './dynamic-routine-lookup.js';
 import executeCacheType from './execute-cache-type.js';
+import executeDefaultApi from './execute-default-api.js';
 import executePageMapping from './execute-page-mapping.js';
 import executePageProtection from './execute-page-protection.js';
 import executePoolType from './execute-pool-type.js';
@@ -19,6 +20,7 @@ export const rules: readonly Rule[] = [
   cr4Write,
   dynamicRoutineLookup,
   executeCacheType,
+  executeDefaultApi,
   executePageMapping,
   executePageProtection,
   executePoolType,

@@ -21,6 +21,7 @@ export const CALL_RULES = [
   'cr4-write',
   'dynamic-routine-lookup',
   'execute-cache-type',
+  'execute-default-api',
   'execute-page-mapping',
   'execute-page-protection',
   'execute-pool-type',

@@ -1,0 +1,55 @@
+import { API_TABLE } from '../analysis/api-table.js';
+import { findImportCallSites } from '../analysis/call-sites.js';
+import { withCodeModel } from '../analysis/code-model.js';
+import { functionName } from '../analysis/functions.js';
+import { instructionDetails } from './evidence.js';
+import { defineRule } from './types.js';
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+/** Class N of the rule book's §2 table: listed as handing out memory, with no argument that decides. */
+const DEFAULT_APIS = new Map(API_TABLE.filter((s) => s.cls === 'N').map((s) => [s.name, s]));
+
+export default defineRule({
+  meta: {
+    id: 'execute-default-api',
+    requiresCode: true,
+    defaultSeverity: 'note',
+    docs: {
+      title: 'Calls an API whose memory protection the caller cannot choose',
+      description:
+        'Microsoft lists these APIs among those that hand out memory, but the caller has no argument that makes the ' +
+        'memory executable or not: the component decides (MmMapViewInSystemSpace, MmMapLockedPagesWithReservedMapping, ' +
+        'MmCopyMemory; NdisAllocateMemory*; StorPortGetSystemAddress). hvci notes each call so a reviewer knows the ' +
+        'driver depends on that component behaving under HVCI; there is nothing to change in the call. Not detected: ' +
+        'StorPortGetDataInBufferSystemAddress (reached through StorPortExtendedFunction) and DxgkCbMapMemory (a ' +
+        'DXGKRNL_INTERFACE callback, not an import).',
+      resolution: 'Nothing to pass differently. Test the driver with Memory Integrity on; if the component hands out executable memory, report it to its owner.',
+      ruleBook: '§2 class N, §9 execute-default-api',
+      unconfirmed: 'Why MmCopyMemory is listed, and whether NDIS allocates NX memory, are not confirmed.',
+    },
+    messages: {
+      call: '{api} at {callRva} in {function}: {decides}, not the caller; nothing to change here, but the driver relies on {module} under HVCI.',
+    },
+  },
+  check(image, ctx) {
+    withCodeModel(image, (model) => {
+      for (const site of findImportCallSites(model, { apis: new Set(DEFAULT_APIS.keys()) })) {
+        const spec = DEFAULT_APIS.get(site.slot.name);
+        if (!spec) continue;
+        const write = {
+          rva: site.callRva,
+          function: functionName(site.fn),
+          functionRva: site.fn.start,
+          text: model.format(site.callRva),
+          context: [],
+          ...(model.fileOffset(site.callRva) !== undefined ? { fileOffset: model.fileOffset(site.callRva) as number } : {}),
+        };
+        ctx.report(
+          'call',
+          { api: spec.name, callRva: hex(site.callRva), function: write.function, decides: spec.decides ?? 'the component decides', module: site.slot.dll },
+          instructionDetails(image, write, { api: spec.name, dll: site.slot.dll, form: site.form }),
+        );
+      }
+    });
+  },
+});
