@@ -496,16 +496,13 @@ class CallAnalyzer {
 
   private callText(site: ImportCallSite): string {
     const text = this.model.format(site.callRva);
-    const how =
-      site.form === 'thunk'
+    const how = site.detail
+      ? ` (${site.detail})`
+      : site.form === 'thunk'
         ? ' (via thunk)'
         : site.form === 'dynamic'
           ? ' (pointer from MmGetSystemRoutineAddress)'
-          : site.form === 'kmdf-table'
-            ? ' (KMDF function table)'
-            : site.form === 'global-pointer'
-              ? ` (pointer read from global 0x${(site.pointerGlobal ?? 0).toString(16)}, stored there at 0x${(site.viaRva ?? 0).toString(16)})`
-              : '';
+          : '';
     return `${text}  ; ${site.slot.name}${how}`;
   }
 }

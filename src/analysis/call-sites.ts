@@ -35,6 +35,8 @@ export interface ImportCallSite {
   viaRva?: number;
   /** global-pointer: the global the pointer is read from. */
   pointerGlobal?: number;
+  /** How the call reaches the API, for the disassembly comment ("KMDF function table #192, …"). */
+  detail?: string;
   /** True for a tail jump: the return address is already on the stack. */
   tail: boolean;
 }

@@ -88,6 +88,7 @@ export function findGlobalPointerCallSites(model: CodeModel, stored: readonly St
             form: 'global-pointer',
             viaRva: s.storeRva,
             pointerGlobal: s.globalRva,
+            detail: `pointer read from global 0x${s.globalRva.toString(16)}, stored there at 0x${s.storeRva.toString(16)} by ${s.storedBy}`,
             tail: insn.flow === 'jmp-indirect',
           });
         }

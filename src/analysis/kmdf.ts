@@ -20,7 +20,7 @@
  */
 import type { ImportCallSite } from './call-sites.js';
 import { functionsReferencing, scanSlotReferences } from './call-sites.js';
-import { guardPointers, pointerSources } from './call-targets.js';
+import { guardPointers, isGuardDispatch, pointerSources } from './call-targets.js';
 import type { CodeModel } from './code-model.js';
 
 /** The framework module a KMDF driver binds to (reported as the "dll" of the call). */
@@ -57,6 +57,8 @@ export interface KmdfCall {
   index: number;
   /** The binding's tableRva (the table, or the pointer global). */
   tableRva: number;
+  /** The call goes through the x64 CFG dispatch routine (target in RAX). */
+  guarded: boolean;
   /** The load of the table entry or of the table pointer, when it is a separate instruction. */
   via?: number;
   tail: boolean;
@@ -130,7 +132,13 @@ export function findKmdfCalls(model: CodeModel, bindings = findKmdfBindings(mode
       for (const source of pointerSources(model, code, i, dispatch)) {
         const hit = tableIndex(bindings, source, ptr);
         if (hit === undefined) continue;
-        const call: KmdfCall = { callRva: insn.rva, index: hit.index, tableRva: hit.tableRva, tail: insn.flow === 'jmp-indirect' };
+        const call: KmdfCall = {
+          callRva: insn.rva,
+          index: hit.index,
+          tableRva: hit.tableRva,
+          guarded: isGuardDispatch(insn, dispatch),
+          tail: insn.flow === 'jmp-indirect',
+        };
         if (source.via !== undefined) call.via = source.via;
         calls.set(insn.rva, call);
         break;
@@ -171,6 +179,13 @@ export function findKmdfCallSites(model: CodeModel, apis?: ReadonlySet<string>):
       fn,
       form: 'kmdf-table',
       tail: call.tail,
+      detail: [
+        `KMDF function table #${call.index}`,
+        call.via !== undefined ? `entry loaded at 0x${call.via.toString(16)}` : '',
+        call.guarded ? 'called through the CFG dispatch routine' : '',
+      ]
+        .filter(Boolean)
+        .join(', '),
     };
     if (call.via !== undefined) site.viaRva = call.via;
     sites.push(site);

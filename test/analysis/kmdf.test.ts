@@ -114,6 +114,9 @@ describe('KMDF function-table calls', () => {
           assert.equal(hex(call.functionRva), row.function_rva);
           // A separate load of the entry (call reg, CFG dispatch) is named as `via`; a direct call has none.
           assert.equal(call.viaRva !== undefined, row.form === 'array-reg' || row.form === 'array-cfg' || row.form === 'pointer');
+          // The disassembly comment names the table index and, for CFG builds, the dispatch routine.
+          assert.ok(call.callText.includes(`KMDF function table #${row.idx}`), call.callText);
+          assert.equal(call.callText.includes('CFG dispatch'), row.form === 'array-cfg', call.callText);
           assert.equal(call.argument?.index, Number(row.arg));
           assert.deepEqual(
             call.values.map((v) => v.raw),
