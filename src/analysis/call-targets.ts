@@ -87,7 +87,7 @@ function fromRegister(model: CodeModel, code: FunctionCode, index: number, fam: 
 }
 
 /** The addresses a memory operand may denote at instruction `index`. */
-function memorySources(model: CodeModel, code: FunctionCode, index: number, mem: MemoryOperand): PointerSource[] {
+export function memorySources(model: CodeModel, code: FunctionCode, index: number, mem: MemoryOperand): PointerSource[] {
   if (mem.target !== undefined) return [{ kind: 'memory', rva: mem.target }];
   const bits = model.bitness === 64 ? 64 : 32;
   const parts = (reg: string | undefined): Value[] => {

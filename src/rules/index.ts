@@ -11,6 +11,7 @@ import iatInExecutableSection from './iat-in-executable-section.js';
 import initSectionRwx from './init-section-rwx.js';
 import msrWrite from './msr-write.js';
 import sectionAlignment from './section-alignment.js';
+import selfModifyingCode from './self-modifying-code.js';
 import straddlingRelocation from './straddling-relocation.js';
 import type { Rule } from './types.js';
 
@@ -29,6 +30,7 @@ export const rules: readonly Rule[] = [
   initSectionRwx,
   msrWrite,
   sectionAlignment,
+  selfModifyingCode,
   straddlingRelocation,
 ] as Rule[];
 

@@ -26,6 +26,7 @@ export const CALL_RULES = [
   'execute-page-protection',
   'execute-pool-type',
   'msr-write',
+  'self-modifying-code',
 ];
 export const callRules = CALL_RULES.map((id) => findRule(id)).filter((r): r is Rule => r !== undefined);
 

@@ -1,0 +1,122 @@
+/**
+ * Stores into the image's own code (rule book §8 self-modifying-code): an instruction whose
+ * memory destination is an RVA in an executable, non-writable section — `mov byte ptr
+ * [rip+func], 0xC3`, or `lea rax, [func]; mov byte ptr [rax], 0xC3`. Compilers never write
+ * to code, so such a store is a patch (it needs CR0.WP cleared or a writable alias, and under
+ * HVCI code pages are never writable). Sections that are writable and executable are left to
+ * execute-write-section: a store there may be ordinary data in a merged section.
+ *
+ * Functions worth decoding are found by a byte scan for instructions that name a code
+ * address: a store with a fixed address (store opcode, ModRM mod=00 rm=101: x64 [rip+disp32],
+ * x86 [disp32]) or an instruction that takes a code address into a register (x64 `lea r,
+ * [rip+disp32]`; x86 `lea r, [disp32]`, `mov r, imm32`, `push imm32`). In those functions every
+ * store is checked, its destination resolved by backward data flow. On x86 the HIGHLOW base
+ * relocations in code point at every absolute code address (`mov [esp+8], offset func` too).
+ */
+import { IMAGE_REL_BASED_HIGHLOW, isExecutable, isWritable, type Section } from '../pe/index.js';
+import { memorySources } from './call-targets.js';
+import type { CodeModel } from './code-model.js';
+import { BP, type Insn, registerFamily, SP } from './decoder.js';
+import { type CodeFunction, functionName } from './functions.js';
+import type { PrivilegedWrite } from './privileged-writes.js';
+
+export interface CodeWrite extends PrivilegedWrite {
+  targetRva: number;
+  targetSection: string;
+  /** The function the target lies in, when one does. */
+  targetFunction?: string;
+}
+
+/** One-byte opcodes that may write their r/m operand (ModRM follows). */
+const STORE_OPCODES = new Set([
+  0x00, 0x01, 0x08, 0x09, 0x10, 0x11, 0x18, 0x19, 0x20, 0x21, 0x28, 0x29, 0x30, 0x31, 0x86, 0x87, 0x88, 0x89, 0x80, 0x81, 0x83,
+  0xc0, 0xc1, 0xc6, 0xc7, 0xd0, 0xd1, 0xd2, 0xd3, 0xf6, 0xf7, 0xfe, 0xff,
+]);
+/** Two-byte (0F xx) opcodes that write their r/m operand. */
+const STORE_OPCODES_0F = new Set([0x11, 0x29, 0x7f, 0xab, 0xb0, 0xb1, 0xb3, 0xba, 0xbb, 0xc0, 0xc1, 0xd6, 0xe7]);
+/** Mnemonics (iced, lower case) that write their first operand. */
+const WRITES = new Set([
+  'mov', 'add', 'sub', 'and', 'or', 'xor', 'adc', 'sbb', 'inc', 'dec', 'not', 'neg', 'xchg', 'cmpxchg', 'xadd', 'bts', 'btr', 'btc',
+  'shl', 'sal', 'shr', 'sar', 'rol', 'ror', 'rcl', 'rcr', 'movups', 'movaps', 'movdqa', 'movdqu', 'movq', 'movd', 'movntdq', 'movnti',
+]);
+const LEA = 0x8d;
+
+export function findCodeWrites(model: CodeModel): CodeWrite[] {
+  const readOnlyCode = model.image.sections.filter((s) => isExecutable(s) && !isWritable(s));
+  if (readOnlyCode.length === 0) return [];
+  const sectionOf = (rva: number): Section | undefined =>
+    readOnlyCode.find((s) => rva >= s.virtualAddress && rva < s.virtualAddress + Math.max(s.virtualSize, s.sizeOfRawData));
+  const out: CodeWrite[] = [];
+  for (const fn of candidateFunctions(model, (rva) => sectionOf(rva) !== undefined)) {
+    const code = model.code(fn);
+    code.insns.forEach((insn, index) => {
+      const dst = insn.operands[0];
+      if (!WRITES.has(insn.mnemonic) || dst?.kind !== 'mem') return;
+      let targets: number[];
+      if (dst.target !== undefined) targets = [dst.target];
+      else {
+        const base = dst.base !== undefined ? registerFamily(dst.base) : -1;
+        if (base === SP || base === BP) return; // locals
+        targets = memorySources(model, code, index, dst).flatMap((s) => (s.kind === 'memory' ? [s.rva] : []));
+      }
+      const targetRva = targets.find((t) => sectionOf(t) !== undefined);
+      if (targetRva === undefined) return;
+      out.push(describe(model, fn, code.insns, index, insn, targetRva, sectionOf(targetRva) as Section));
+    });
+  }
+  return out.sort((a, b) => a.rva - b.rva);
+}
+
+function describe(model: CodeModel, fn: CodeFunction, insns: Insn[], index: number, insn: Insn, targetRva: number, section: Section): CodeWrite {
+  const target = model.functions.containing(targetRva);
+  const write: CodeWrite = {
+    rva: insn.rva,
+    function: functionName(fn),
+    functionRva: fn.start,
+    text: model.format(insn.rva),
+    context: insns.slice(Math.max(0, index - 4), index).map((b) => ({ rva: b.rva, text: model.format(b.rva) })),
+    targetRva,
+    targetSection: section.name,
+  };
+  if (target) write.targetFunction = functionName(target);
+  const off = model.fileOffset(insn.rva);
+  if (off !== undefined) write.fileOffset = off;
+  return write;
+}
+
+/** Functions containing an instruction that names an address for which `isCode` holds. */
+function candidateFunctions(model: CodeModel, isCode: (rva: number) => boolean): CodeFunction[] {
+  const found = new Map<number, CodeFunction>();
+  const add = (at: number): void => {
+    const fn = model.functions.containing(at);
+    if (fn) found.set(fn.start, fn);
+  };
+  const base = Number(model.imageBase);
+  // x86: every absolute address in code carries a HIGHLOW base relocation.
+  if (model.bitness === 32) {
+    for (const r of model.image.baseRelocations.entries) {
+      if (r.type !== IMAGE_REL_BASED_HIGHLOW) continue;
+      const value = model.image.space.u32(r.rva);
+      if (value !== undefined && isCode(value - base)) add(r.rva);
+    }
+  }
+  for (const { rva, bytes } of model.codeSections()) {
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 1; i + 4 <= bytes.length; i++) {
+      const modrm = bytes[i] as number;
+      const op = bytes[i - 1] as number;
+      if ((modrm & 0xc7) === 0x05 && i + 5 <= bytes.length) {
+        const store = STORE_OPCODES.has(op) || (i >= 2 && bytes[i - 2] === 0x0f && STORE_OPCODES_0F.has(op));
+        // The address: x64 relative to the next instruction, which an immediate of up to four
+        // bytes may push further (the decoder gives the exact target later); x86 absolute.
+        const disp = dv.getInt32(i + 1, true);
+        const named = model.bitness === 64 ? rva + i + 5 + disp : disp - base;
+        if ((store || op === LEA) && (isCode(named) || isCode(named + 4))) add(rva + i);
+        continue;
+      }
+      // x86 mov r32, imm32 (B8+r) and push imm32 (68) of a code address.
+      if (model.bitness === 32 && ((op >= 0xb8 && op <= 0xbf) || op === 0x68) && isCode(dv.getUint32(i, true) - base)) add(rva + i);
+    }
+  }
+  return [...found.values()];
+}

@@ -1,0 +1,50 @@
+import { withCodeModel } from '../analysis/code-model.js';
+import { findCodeWrites } from '../analysis/code-writes.js';
+import { instructionDetails } from './evidence.js';
+import { defineRule } from './types.js';
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+export default defineRule({
+  meta: {
+    id: 'self-modifying-code',
+    requiresCode: true,
+    defaultSeverity: 'error',
+    docs: {
+      title: 'Code writes into the driver\'s own code',
+      description:
+        'A store whose destination is in an executable, read-only section of the same image patches the driver\'s ' +
+        'own code (self-modifying code, run-time patching of its own functions). Compilers never do this; the driver ' +
+        'must clear CR0.WP or map a writable alias first. Under HVCI code pages are never writable, so the store ' +
+        'faults. hvci finds stores with a fixed target address (x64 [rip+disp], x86 [disp32]) and confirms them with ' +
+        'the decoder; stores through a computed pointer are not seen. Writable+executable sections are left to ' +
+        'execute-write-section.',
+      resolution: 'Do not patch code at run time: keep the variable part in data (a flag, a function pointer in a read-only-after-init table) and branch on it.',
+      ruleBook: '§8 self-modifying-code',
+      unconfirmed: 'The exact failure mode under HVCI (fault or bug check) is not confirmed.',
+    },
+    messages: {
+      write: '{text} at {rva} in {function} writes into {section} at {target}{inFunction}: the driver patches its own code, and under HVCI code pages are never writable.',
+    },
+  },
+  check(image, ctx) {
+    withCodeModel(image, (model) => {
+      for (const w of findCodeWrites(model)) {
+        ctx.report(
+          'write',
+          {
+            text: w.text,
+            rva: hex(w.rva),
+            function: w.function,
+            section: w.targetSection,
+            target: hex(w.targetRva),
+            inFunction: w.targetFunction ? ` (inside ${w.targetFunction})` : '',
+          },
+          instructionDetails(image, w, {
+            target: { rva: hex(w.targetRva), section: w.targetSection, ...(w.targetFunction ? { function: w.targetFunction } : {}) },
+          }),
+        );
+      }
+    });
+  },
+});
