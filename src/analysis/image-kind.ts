@@ -31,7 +31,7 @@ const EFI_SUBSYSTEMS = new Set([10, 11, 12, 13]);
 export function classify(image: PeImage): ImageClassification {
   const subsystem = image.optionalHeader.subsystem;
   if (EFI_SUBSYSTEMS.has(subsystem)) {
-    return { kind: 'efi', kernelMode: false, reason: `UEFI image (subsystem ${image.subsystemName})` };
+    return { kind: 'efi', kernelMode: false, reason: `subsystem ${image.subsystemName}` };
   }
   const dlls = image.allImports.map((m) => m.dll.toLowerCase());
   const kernelImports = dlls.filter((d) => KERNEL_MODULES.has(d) || d.endsWith('.sys'));
