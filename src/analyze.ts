@@ -1,6 +1,7 @@
 import { sha256 as sha256Digest } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { analyzeCalls } from './analysis/call-analysis.js';
+import { releaseCodeModel } from './analysis/code-model.js';
 import { classify } from './analysis/image-kind.js';
 import { hex, parsePe, type PeImage, rights } from './pe/index.js';
 import { assignFingerprints } from './report/fingerprint.js';
@@ -48,10 +49,17 @@ export function analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): FileRe
   const image = parsed.image;
   const cls = classify(image);
   const analysisOptions: AnalysisOptions = { targetOs: options.targetOs ?? DEFAULT_TARGET_OS };
-  const findings = runRules(image, options.rules ?? rules, analysisOptions);
-  assignFingerprints(findings, image);
   const coverage = callSiteCoverage(image, options.rules ?? rules);
-  const checked = coverage === 'complete' ? checkedCalls(image) : undefined;
+  let findings: Finding[];
+  let checked: CheckedCallSummary[] | undefined;
+  try {
+    findings = runRules(image, options.rules ?? rules, analysisOptions);
+    checked = coverage === 'complete' ? checkedCalls(image) : undefined;
+  } finally {
+    // Once per image, after every rule: the decoder's wasm memory is not garbage-collected.
+    releaseCodeModel(image);
+  }
+  assignFingerprints(findings, image);
   return {
     ...base,
     status: 'analyzed',

@@ -103,19 +103,15 @@ const MAX_CALLERS = 24;
 
 const cache = new WeakMap<object, CallAnalysis | Unsupported>();
 
-/** Call-site analysis of an image (cached per image); "unsupported" for non-x86/x64 machines. */
+/**
+ * Call-site analysis of an image (cached per image); "unsupported" for non-x86/x64 machines.
+ * Uses the image's shared code model: call releaseCodeModel(image) when done (analyze() does).
+ */
 export function analyzeCalls(image: Parameters<typeof codeModelOf>[0]): CallAnalysis | Unsupported {
   let result = cache.get(image);
   if (!result) {
     const model = codeModelOf(image);
-    if ('supported' in model) result = model;
-    else {
-      try {
-        result = new CallAnalyzer(model).run();
-      } finally {
-        model.reader.dispose();
-      }
-    }
+    result = 'supported' in model ? model : new CallAnalyzer(model).run();
     cache.set(image, result);
   }
   return result;

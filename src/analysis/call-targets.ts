@@ -87,13 +87,13 @@ function fromRegister(model: CodeModel, code: FunctionCode, index: number, fam: 
 }
 
 /** The addresses a memory operand may denote at instruction `index`. */
-export function memorySources(model: CodeModel, code: FunctionCode, index: number, mem: MemoryOperand): PointerSource[] {
+export function memorySources(model: CodeModel, code: FunctionCode, index: number, mem: MemoryOperand, budget?: number): PointerSource[] {
   if (mem.target !== undefined) return [{ kind: 'memory', rva: mem.target }];
   const bits = model.bitness === 64 ? 64 : 32;
   const parts = (reg: string | undefined): Value[] => {
     if (reg === undefined) return [constValue(0n)];
     const fam = registerFamily(reg);
-    return fam < 0 ? [] : resolveBefore(model, code, index, { k: 'reg', fam });
+    return fam < 0 ? [] : resolveBefore(model, code, index, { k: 'reg', fam }, budget === undefined ? {} : { budget });
   };
   const bases = parts(mem.base);
   const indexes = parts(mem.index);

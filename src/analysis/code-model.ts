@@ -196,15 +196,17 @@ export function codeModelOf(image: PeImage): CodeModel | Unsupported {
 }
 
 /**
- * Runs `f` on the image's code model and frees the decoder's wasm memory afterwards; does
- * nothing for machines without call-site analysis (the report says so elsewhere).
+ * Runs `f` on the image's shared code model; does nothing for machines without call-site
+ * analysis (the report says so elsewhere). The decoder stays set up for the next rule:
+ * analyze() frees it once, after all rules (releaseCodeModel).
  */
 export function withCodeModel(image: PeImage, f: (model: CodeModel) => void): void {
   const model = codeModelOf(image);
-  if ('supported' in model) return;
-  try {
-    f(model);
-  } finally {
-    model.reader.dispose();
-  }
+  if (!('supported' in model)) f(model);
+}
+
+/** Frees the decoder's wasm memory (iced objects are not garbage-collected); the model stays usable. */
+export function releaseCodeModel(image: PeImage): void {
+  const model = cache.get(image);
+  if (model && !('supported' in model)) model.reader.dispose();
 }

@@ -16,7 +16,7 @@
 import { IMAGE_REL_BASED_HIGHLOW, isExecutable, isWritable, type Section } from '../pe/index.js';
 import { memorySources } from './call-targets.js';
 import type { CodeModel } from './code-model.js';
-import { BP, type Insn, registerFamily, SP } from './decoder.js';
+import { BP, type Insn, type MemoryOperand, registerFamily, SP } from './decoder.js';
 import { type CodeFunction, functionName } from './functions.js';
 import type { PrivilegedWrite } from './privileged-writes.js';
 
@@ -40,6 +40,11 @@ const WRITES = new Set([
   'shl', 'sal', 'shr', 'sar', 'rol', 'ror', 'rcl', 'rcr', 'movups', 'movaps', 'movdqa', 'movdqu', 'movq', 'movd', 'movntdq', 'movnti',
 ]);
 const LEA = 0x8d;
+const PUSH_IMM32 = 0x68;
+/** Bytes after a code address is taken within which a store through a register must follow. */
+const WINDOW = 96;
+/** Instructions examined backwards per store destination. */
+const STORE_BUDGET = 200;
 
 export function findCodeWrites(model: CodeModel): CodeWrite[] {
   const readOnlyCode = model.image.sections.filter((s) => isExecutable(s) && !isWritable(s));
@@ -47,8 +52,10 @@ export function findCodeWrites(model: CodeModel): CodeWrite[] {
   const sectionOf = (rva: number): Section | undefined =>
     readOnlyCode.find((s) => rva >= s.virtualAddress && rva < s.virtualAddress + Math.max(s.virtualSize, s.sizeOfRawData));
   const out: CodeWrite[] = [];
-  for (const fn of candidateFunctions(model, (rva) => sectionOf(rva) !== undefined)) {
+  const isCode = (rva: number): boolean => sectionOf(rva) !== undefined;
+  for (const fn of candidateFunctions(model, isCode)) {
     const code = model.code(fn);
+    const holders = codeAddressHolders(model, code.insns, isCode);
     code.insns.forEach((insn, index) => {
       const dst = insn.operands[0];
       if (!WRITES.has(insn.mnemonic) || dst?.kind !== 'mem') return;
@@ -56,8 +63,10 @@ export function findCodeWrites(model: CodeModel): CodeWrite[] {
       if (dst.target !== undefined) targets = [dst.target];
       else {
         const base = dst.base !== undefined ? registerFamily(dst.base) : -1;
-        if (base === SP || base === BP) return; // locals
-        targets = memorySources(model, code, index, dst).flatMap((s) => (s.kind === 'memory' ? [s.rva] : []));
+        // Locals, and registers no instruction of the function loads a code address into.
+        if (base === SP || base === BP || !holders.has(base)) return;
+        // A small budget: a code address reaches a store through a few moves, not a long path.
+        targets = memorySources(model, code, index, dst, STORE_BUDGET).flatMap((s) => (s.kind === 'memory' ? [s.rva] : []));
       }
       const targetRva = targets.find((t) => sectionOf(t) !== undefined);
       if (targetRva === undefined) return;
@@ -84,7 +93,48 @@ function describe(model: CodeModel, fn: CodeFunction, insns: Insn[], index: numb
   return write;
 }
 
-/** Functions containing an instruction that names an address for which `isCode` holds. */
+/**
+ * Registers that may hold a code address somewhere in the function: a flow-insensitive
+ * over-approximation (lea of a code address, x86 mov of one, copies through registers and
+ * memory slots), so that only stores through such registers get the (costly) backward walk.
+ */
+function codeAddressHolders(model: CodeModel, insns: readonly Insn[], isCode: (rva: number) => boolean): Set<number> {
+  const base = model.imageBase;
+  const regs = new Set<number>();
+  const slots = new Set<string>();
+  const slotKey = (m: MemoryOperand): string => `${m.base ?? ''}|${m.index ?? ''}|${m.scale}|${m.disp}|${m.target ?? ''}`;
+  for (let round = 0, changed = true; changed && round < 4; round++) {
+    changed = false;
+    for (const insn of insns) {
+      if (insn.mnemonic !== 'mov' && insn.mnemonic !== 'lea') continue;
+      const [dst, src] = insn.operands;
+      const tainted =
+        insn.mnemonic === 'lea'
+          ? src?.kind === 'mem' && src.target !== undefined && isCode(src.target)
+          : src?.kind === 'imm'
+            ? src.value >= base && isCode(Number(src.value - base))
+            : src?.kind === 'reg'
+              ? regs.has(registerFamily(src.reg))
+              : src?.kind === 'mem' && slots.has(slotKey(src));
+      if (!tainted) continue;
+      if (dst?.kind === 'reg' && registerFamily(dst.reg) >= 0 && !regs.has(registerFamily(dst.reg))) {
+        regs.add(registerFamily(dst.reg));
+        changed = true;
+      } else if (dst?.kind === 'mem' && !slots.has(slotKey(dst))) {
+        slots.add(slotKey(dst));
+        changed = true;
+      }
+    }
+  }
+  return regs;
+}
+
+/**
+ * Functions worth decoding: those with a store to a fixed code address, or that take a code
+ * address into a register or local and have a store through a register within the next
+ * WINDOW bytes (a cheap byte test that keeps callback registrations, SEH handler pushes and
+ * jump tables from pulling in every function).
+ */
 function candidateFunctions(model: CodeModel, isCode: (rva: number) => boolean): CodeFunction[] {
   const found = new Map<number, CodeFunction>();
   const add = (at: number): void => {
@@ -92,30 +142,45 @@ function candidateFunctions(model: CodeModel, isCode: (rva: number) => boolean):
     if (fn) found.set(fn.start, fn);
   };
   const base = Number(model.imageBase);
-  // x86: every absolute address in code carries a HIGHLOW base relocation.
+  const sections = model.codeSections();
+  const storeSoonAfter = (at: number, register?: number): boolean => {
+    const sec = sections.find((x) => at >= x.rva && at < x.rva + x.bytes.length);
+    if (!sec) return false;
+    const from = at - sec.rva;
+    const to = Math.min(sec.bytes.length - 1, from + WINDOW);
+    for (let j = from; j < to; j++) {
+      if (!STORE_OPCODES.has(sec.bytes[j] as number)) continue;
+      const m = sec.bytes[j + 1] as number;
+      const rm = m & 7;
+      if (m >> 6 === 3 || rm === 4 || rm === 5) continue; // register form, SIB/stack, disp32
+      if (register === undefined || rm === register) return true;
+    }
+    return false;
+  };
+  // x86: every absolute address in code carries a HIGHLOW base relocation (not pushes: a pushed
+  // handler address is not stored through).
   if (model.bitness === 32) {
     for (const r of model.image.baseRelocations.entries) {
       if (r.type !== IMAGE_REL_BASED_HIGHLOW) continue;
       const value = model.image.space.u32(r.rva);
-      if (value !== undefined && isCode(value - base)) add(r.rva);
+      if (value === undefined || !isCode(value - base) || model.image.space.bytesAt(r.rva - 1, 1)?.[0] === PUSH_IMM32) continue;
+      if (storeSoonAfter(r.rva + 4)) add(r.rva);
     }
   }
-  for (const { rva, bytes } of model.codeSections()) {
+  for (const { rva, bytes } of sections) {
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 1; i + 4 <= bytes.length; i++) {
+    for (let i = 1; i + 5 <= bytes.length; i++) {
       const modrm = bytes[i] as number;
+      if ((modrm & 0xc7) !== 0x05) continue;
       const op = bytes[i - 1] as number;
-      if ((modrm & 0xc7) === 0x05 && i + 5 <= bytes.length) {
-        const store = STORE_OPCODES.has(op) || (i >= 2 && bytes[i - 2] === 0x0f && STORE_OPCODES_0F.has(op));
-        // The address: x64 relative to the next instruction, which an immediate of up to four
-        // bytes may push further (the decoder gives the exact target later); x86 absolute.
-        const disp = dv.getInt32(i + 1, true);
-        const named = model.bitness === 64 ? rva + i + 5 + disp : disp - base;
-        if ((store || op === LEA) && (isCode(named) || isCode(named + 4))) add(rva + i);
-        continue;
-      }
-      // x86 mov r32, imm32 (B8+r) and push imm32 (68) of a code address.
-      if (model.bitness === 32 && ((op >= 0xb8 && op <= 0xbf) || op === 0x68) && isCode(dv.getUint32(i, true) - base)) add(rva + i);
+      const store = STORE_OPCODES.has(op) || (i >= 2 && bytes[i - 2] === 0x0f && STORE_OPCODES_0F.has(op));
+      if (!store && op !== LEA) continue;
+      // The address: x64 relative to the next instruction, which an immediate of up to four
+      // bytes may push further (the decoder gives the exact target later); x86 absolute.
+      const disp = dv.getInt32(i + 1, true);
+      const named = model.bitness === 64 ? rva + i + 5 + disp : disp - base;
+      if (!isCode(named) && !isCode(named + 4)) continue;
+      if (store || storeSoonAfter(rva + i + 5, (modrm >> 3) & 7)) add(rva + i);
     }
   }
   return [...found.values()];

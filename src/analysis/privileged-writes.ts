@@ -86,9 +86,11 @@ function confirmed(
   const out: Array<{ code: FunctionCode; index: number; write: PrivilegedWrite }> = [];
   const seen = new Set<number>();
   const need = opcode.length + (modrm ? 1 : 0);
+  const [first, ...rest] = opcode as [number, ...number[]];
   for (const { rva, bytes } of model.codeSections()) {
-    for (let i = 0; i + need <= bytes.length; i++) {
-      if (!opcode.every((b, k) => bytes[i + k] === b)) continue;
+    // indexOf (native) finds the first opcode byte; the rest is checked by hand.
+    for (let i = bytes.indexOf(first); i >= 0 && i + need <= bytes.length; i = bytes.indexOf(first, i + 1)) {
+      if (!rest.every((b, k) => bytes[i + 1 + k] === b)) continue;
       if (modrm && !modrm(bytes[i + opcode.length] as number)) continue;
       const prev = i > 0 ? (bytes[i - 1] as number) : -1;
       const start = model.bitness === 64 && prev >= 0x40 && prev <= 0x4f ? rva + i - 1 : rva + i;
