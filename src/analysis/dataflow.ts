@@ -37,6 +37,8 @@ export interface Value {
 export type Location = { k: 'reg'; fam: number } | { k: 'mem'; base: number; off: number; size: number };
 
 const ALL = 0xffffffffffffffffn;
+/** The reason of an unknown value that is a call's return value (rax/eax just after the call). */
+export const RETURN_VALUE = 'return value of a call';
 const VOLATILE_64 = new Set([0, 1, 2, 8, 9, 10, 11]);
 const VOLATILE_32 = new Set([0, 1, 2]);
 const X64_PARAM_REGS = [1, 2, 8, 9]; // rcx, rdx, r8, r9
@@ -258,7 +260,7 @@ class Walker {
       if (isCall) {
         const volatile = this.model.bitness === 64 ? VOLATILE_64 : VOLATILE_32;
         if (!volatile.has(loc.fam)) return { kind: 'pass' };
-        return { kind: 'done', value: unknown(loc.fam === 0 ? 'return value of a call' : 'register clobbered by a call', [insn.rva]) };
+        return { kind: 'done', value: unknown(loc.fam === 0 ? RETURN_VALUE : 'register clobbered by a call', [insn.rva]) };
       }
       const implicit = IMPLICIT_MAP.get(m);
       if (implicit && implicit.includes(loc.fam) && !(m === 'mul' && ops.length > 1)) {

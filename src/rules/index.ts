@@ -1,5 +1,6 @@
 import cr0Write from './cr0-write.js';
 import cr4Write from './cr4-write.js';
+import dynamicCode from './dynamic-code.js';
 import dynamicRoutineLookup from './dynamic-routine-lookup.js';
 import executeCacheType from './execute-cache-type.js';
 import executeDefaultApi from './execute-default-api.js';
@@ -19,6 +20,7 @@ import type { Rule } from './types.js';
 export const rules: readonly Rule[] = [
   cr0Write,
   cr4Write,
+  dynamicCode,
   dynamicRoutineLookup,
   executeCacheType,
   executeDefaultApi,

@@ -19,6 +19,7 @@ import { readTsv } from '../helpers/tsv.js';
 export const CALL_RULES = [
   'cr0-write',
   'cr4-write',
+  'dynamic-code',
   'dynamic-routine-lookup',
   'execute-cache-type',
   'execute-default-api',
