@@ -90,7 +90,7 @@ interface ScanFlags {
 export function buildProgram(): Command {
   const program = new Command('hvci')
     .description(
-      'Tells whether Windows kernel drivers will load and work under Memory Integrity (HVCI),\nwhy not, and what to change — from the binary alone, on any OS.',
+      'Tells whether Windows kernel drivers will load and work under Memory Integrity (HVCI), why not, and what to change — from the binary alone, on any OS.',
     )
     .version(TOOL_VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
@@ -259,7 +259,20 @@ export function useColor(stream: NodeJS.WriteStream, flags: { color?: boolean })
   return stream.isTTY === true;
 }
 
+/**
+ * `hvci scan … | head`: the reader went away. Stop quietly, as Unix tools do, instead of
+ * dying with an unhandled EPIPE stack trace.
+ */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok);
+  });
+}
+
 async function main(): Promise<void> {
+  exitQuietlyOnClosedPipe(process.stdout);
+  exitQuietlyOnClosedPipe(process.stderr);
   const program = buildProgram();
   try {
     await program.parseAsync(process.argv);

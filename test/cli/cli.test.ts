@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -224,5 +224,21 @@ describe('the Quick start scan', () => {
       assert.ok(userMode > 0);
       assert.match(r.stdout, new RegExp(`${images.length} files \\(${images.length - userMode} kernel-mode\\)`));
     }
+  });
+});
+
+describe('a reader that stops early (hvci scan … | head)', () => {
+  it('ends quietly: no EPIPE stack trace, no internal error', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'scan', '--verbose', 'test/fixtures/calls/bin'], {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Like `head -1`: read one chunk, then close the pipe.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+    assert.doesNotMatch(stderr, /EPIPE|internal error|Error:/, stderr);
+    assert.ok(code === 0 || code === 1, `exit code ${code}`);
   });
 });
