@@ -99,8 +99,8 @@ describe('execute-default-api notes the class-N APIs facts.tsv says a driver imp
  * whose sources show no JIT or self-patching), so these heuristics must stay quiet on them.
  * winpmem calls function pointers it keeps inside an allocated struct: data, not code.
  */
-describe('dynamic-code and self-modifying-code stay quiet on the corpus drivers', { skip: hasCorpus ? false : 'no corpus' }, () => {
-  const quiet = ['dynamic-code', 'self-modifying-code'].map((id) => findRule(id) as Rule);
+describe('dynamic-code, self-modifying-code and code-patching stay quiet on the corpus drivers', { skip: hasCorpus ? false : 'no corpus' }, () => {
+  const quiet = ['dynamic-code', 'self-modifying-code', 'code-patching'].map((id) => findRule(id) as Rule);
   it('reports nothing on any x86/x64 .sys', () => {
     const drivers = listFiles(corpusDir).filter((f) => f.endsWith('.sys'));
     let checked = 0;

@@ -1,3 +1,4 @@
+import codePatching from './code-patching.js';
 import cr0Write from './cr0-write.js';
 import cr4Write from './cr4-write.js';
 import dynamicCode from './dynamic-code.js';
@@ -18,6 +19,7 @@ import type { Rule } from './types.js';
 
 /** The registry: one line per rule, sorted by id. */
 export const rules: readonly Rule[] = [
+  codePatching,
   cr0Write,
   cr4Write,
   dynamicCode,

@@ -17,6 +17,7 @@ import { callFixtures } from '../helpers/paths.js';
 import { readTsv } from '../helpers/tsv.js';
 
 export const CALL_RULES = [
+  'code-patching',
   'cr0-write',
   'cr4-write',
   'dynamic-code',
