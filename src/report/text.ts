@@ -100,12 +100,20 @@ const isStep = (x: unknown): x is ProofStep =>
   typeof x === 'object' && x !== null && typeof (x as ProofStep).rva === 'string' && typeof (x as ProofStep).text === 'string';
 
 /**
- * Call-site findings: the instructions that set the value, the call, and the wrapper path.
- * Evidence is open-ended JSON, so only well-formed steps are shown.
+ * Call-site findings: the instructions that set the value, the call, and the wrapper path;
+ * instruction findings: the instructions leading to it. Evidence is open-ended JSON, so only
+ * well-formed steps are shown.
  */
 function renderProof(c: Colors, f: Finding): string[] {
   const ev = f.evidence ?? {};
-  if (!isStep(ev.call)) return [];
+  if (!isStep(ev.call)) {
+    // Instruction findings (cr0/cr4/msr writes, code stores, generated code, MDLs over code):
+    // the instructions before it, then the instruction itself.
+    if (typeof ev.instruction !== 'string' || f.rva === undefined) return [];
+    const context = Array.isArray(ev.context) ? ev.context.filter(isStep) : [];
+    const steps = [...context, { rva: `0x${f.rva.toString(16)}`, text: ev.instruction }];
+    return steps.map((x, i) => c.dim(`           ${i === 0 ? 'proof:' : '      '} ${x.rva.padEnd(8)} ${x.text}`));
+  }
   const instructions = Array.isArray(ev.instructions) ? ev.instructions.filter(isStep) : [];
   const steps = [...instructions, ev.call];
   const lines = steps.map((x, i) => c.dim(`           ${i === 0 ? 'proof:' : '      '} ${x.rva.padEnd(8)} ${x.text}`));

@@ -242,3 +242,23 @@ describe('a reader that stops early (hvci scan … | head)', () => {
     assert.ok(code === 0 || code === 1, `exit code ${code}`);
   });
 });
+
+describe('text proof for instruction findings', () => {
+  it('shows the instructions leading to a CR0 write, ending with the write at its oracle RVA', () => {
+    const file = 'cr0.x64.mingw-O2.sys';
+    // FIXTURES.tsv (objdump oracle): where cr0_clear_wp writes CR0.
+    const row = readFileSync(join(repoRoot, 'test/fixtures/calls/bin/FIXTURES.tsv'), 'utf8')
+      .split('\n')
+      .map((l) => l.split('\t'))
+      .find((c) => c[0] === file && c[6] === 'cr0_clear_wp');
+    const rva = row?.[16] as string;
+    assert.match(rva, /^0x[0-9a-f]+$/);
+    const r = runCli(['scan', `test/fixtures/calls/bin/${file}`]);
+    const lines = r.stdout.split('\n');
+    const at = lines.findIndex((l) => l.includes(`${rva}   mov cr0,`));
+    assert.ok(at > 0, r.stdout);
+    // The write is the last proof line, after the read of CR0 that starts the proof.
+    const start = lines.slice(0, at).map((l, i) => [l, i] as const).filter(([l]) => /proof: 0x[0-9a-f]+ +mov r\w+, cr0/.test(l)).pop();
+    assert.ok(start, 'proof starts with mov reg, cr0');
+  });
+});
