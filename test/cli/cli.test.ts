@@ -211,15 +211,22 @@ describe('--verbose', () => {
   });
 });
 
+/** The folders `npm run samples` scans (package.json). */
+const SAMPLE_DIRS = ['test/fixtures/image/bin', 'test/fixtures/calls/bin', 'test/fixtures/kmdf/bin'];
+
 describe('the Quick start scan', () => {
+  it('scans the same folders as npm run samples', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    assert.ok(pkg.scripts.samples?.endsWith(SAMPLE_DIRS.join(' ')), pkg.scripts.samples);
+  });
   it('renders every bundled sample driver as text, verbose included, without an internal error', () => {
     for (const flags of [[], ['--verbose']]) {
-      const r = runCli(['scan', ...flags, 'test/fixtures/image/bin', 'test/fixtures/calls/bin']);
+      const r = runCli(['scan', ...flags, ...SAMPLE_DIRS]);
       assert.equal(r.status, 1, r.stderr);
       assert.doesNotMatch(r.stderr, /internal error/);
       assert.match(r.stdout, /proof: 0x[0-9a-f]+ +\S/);
       // Every image in both folders is scanned; only the image fixtures' user_* DLL/EXE are not drivers.
-      const images = ['test/fixtures/image/bin', 'test/fixtures/calls/bin'].flatMap((d) => readdirSync(join(repoRoot, d)).filter((f) => f.endsWith('.sys')));
+      const images = SAMPLE_DIRS.flatMap((d) => readdirSync(join(repoRoot, d)).filter((f) => f.endsWith('.sys')));
       const userMode = images.filter((f) => f.startsWith('user_')).length;
       assert.ok(userMode > 0);
       assert.match(r.stdout, new RegExp(`${images.length} files \\(${images.length - userMode} kernel-mode\\)`));
