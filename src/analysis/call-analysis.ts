@@ -128,7 +128,7 @@ class CallAnalyzer {
 
   run(): CallAnalysis {
     this.nxOptIn = detectNxOptIn(this.model);
-    const lookups = [...this.model.importSlots.values()].some((s) => s.name === 'MmGetSystemRoutineAddress') ? findRoutineLookups(this.model) : [];
+    const lookups = findRoutineLookups(this.model);
     const stored = findStoredPointers(this.model, this.model.importSlots, lookups, TABLE_NAMES);
     const sites = [
       ...findImportCallSites(this.model, { apis: TABLE_NAMES }),

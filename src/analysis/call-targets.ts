@@ -14,6 +14,7 @@
 import type { CodeModel, FunctionCode } from './code-model.js';
 import { resolveBefore, type Value } from './dataflow.js';
 import { type Insn, type MemoryOperand, registerFamily } from './decoder.js';
+import type { CodeFunction } from './functions.js';
 
 export type PointerSource =
   /** The pointer is read from the image at `rva`. */
@@ -26,20 +27,12 @@ const RAX = 0;
 /** Most combinations of base and index values tried for one memory operand. */
 const MAX_COMBINATIONS = 16;
 
-/** The load-config CFG pointers of an image, as RVAs (undefined when absent). */
-export function guardPointers(model: CodeModel): { check?: number; dispatch?: number } {
-  const lc = model.image.loadConfig;
-  const toRva = (va: bigint | undefined): number | undefined => {
-    if (va === undefined || va < model.imageBase) return undefined;
-    const rva = va - model.imageBase;
-    return rva < BigInt(model.image.optionalHeader.sizeOfImage) ? Number(rva) : undefined;
-  };
-  const out: { check?: number; dispatch?: number } = {};
-  const check = toRva(lc?.guardCheckFunctionPointer);
-  const dispatch = toRva(lc?.guardDispatchFunctionPointer);
-  if (check !== undefined) out.check = check;
-  if (dispatch !== undefined) out.dispatch = dispatch;
-  return out;
+/** RVA of the x64 CFG dispatch pointer (load config GuardCFDispatchFunctionPointer), if any. */
+export function guardDispatchRva(model: CodeModel): number | undefined {
+  const va = model.image.loadConfig?.guardDispatchFunctionPointer;
+  if (model.bitness !== 64 || va === undefined || va < model.imageBase) return undefined;
+  const rva = va - model.imageBase;
+  return rva < BigInt(model.image.optionalHeader.sizeOfImage) ? Number(rva) : undefined;
 }
 
 /** True when the instruction is the x64 CFG dispatch call (`call [__guard_dispatch_icall_fptr]`). */
@@ -49,17 +42,42 @@ export function isGuardDispatch(insn: Insn, dispatchRva: number | undefined): bo
 }
 
 /**
+ * Where an indirect call or jump finds its target just before it runs: in a register (RAX
+ * for the CFG dispatch call), or read from a memory operand. Undefined for other instructions.
+ */
+export function targetOperand(insn: Insn, dispatchRva: number | undefined): { fam: number } | { mem: MemoryOperand } | undefined {
+  if (insn.flow !== 'call-indirect' && insn.flow !== 'jmp-indirect') return undefined;
+  if (isGuardDispatch(insn, dispatchRva)) return { fam: RAX };
+  const op = insn.operands[0];
+  if (op?.kind === 'mem') return { mem: op };
+  if (op?.kind === 'reg' && registerFamily(op.reg) >= 0) return { fam: registerFamily(op.reg) };
+  return undefined;
+}
+
+/**
  * Every place the target pointer of the indirect call (or jump) at `index` may be read
  * from; empty when none is an image location or a global-relative one.
  */
 export function pointerSources(model: CodeModel, code: FunctionCode, index: number, dispatchRva?: number): PointerSource[] {
   const insn = code.insns[index];
-  if (!insn || (insn.flow !== 'call-indirect' && insn.flow !== 'jmp-indirect')) return [];
-  const op = insn.operands[0];
-  if (isGuardDispatch(insn, dispatchRva) && model.bitness === 64) return fromRegister(model, code, index, RAX);
-  if (op?.kind === 'mem') return memorySources(model, code, index, op);
-  if (op?.kind === 'reg' && registerFamily(op.reg) >= 0) return fromRegister(model, code, index, registerFamily(op.reg));
-  return [];
+  const target = insn ? targetOperand(insn, dispatchRva) : undefined;
+  if (!target) return [];
+  return 'mem' in target ? memorySources(model, code, index, target.mem) : fromRegister(model, code, index, target.fam);
+}
+
+/** Each indirect call or jump in `functions`, with the places its target pointer may come from. */
+export function* indirectCallSources(
+  model: CodeModel,
+  functions: Iterable<CodeFunction>,
+): Generator<{ code: FunctionCode; insn: Insn; sources: PointerSource[] }> {
+  const dispatch = guardDispatchRva(model);
+  for (const fn of functions) {
+    const code = model.code(fn);
+    for (let i = 0; i < code.insns.length; i++) {
+      const insn = code.insns[i] as Insn;
+      if (insn.flow === 'call-indirect' || insn.flow === 'jmp-indirect') yield { code, insn, sources: pointerSources(model, code, i, dispatch) };
+    }
+  }
 }
 
 /** The pointer is in a register: find the load that put it there. */

@@ -56,8 +56,6 @@ export function findCodeMdls(model: CodeModel, lookups: readonly RoutineLookup[]
         context: v.trace.map((rva) => ({ rva, text: model.format(rva) })),
         ...found,
       };
-      const off = model.fileOffset(site.callRva);
-      if (off !== undefined) mdl.fileOffset = off;
       out.push(mdl);
       break;
     }

@@ -88,8 +88,6 @@ function describe(model: CodeModel, fn: CodeFunction, insns: Insn[], index: numb
     targetSection: section.name,
   };
   if (target) write.targetFunction = functionName(target);
-  const off = model.fileOffset(insn.rva);
-  if (off !== undefined) write.fileOffset = off;
   return write;
 }
 

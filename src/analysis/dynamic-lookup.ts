@@ -26,7 +26,19 @@ export interface RoutineLookup {
 /** APIs whose arguments can ask for executable memory (class N APIs cannot). */
 const AFFECTED = new Set(API_TABLE.filter((s) => s.cls !== 'N').map((s) => s.name));
 
+const cache = new WeakMap<CodeModel, RoutineLookup[]>();
+
+/** The MmGetSystemRoutineAddress calls of the image, with the names looked up (cached per model). */
 export function findRoutineLookups(model: CodeModel): RoutineLookup[] {
+  let lookups = cache.get(model);
+  if (!lookups) {
+    lookups = [...model.importSlots.values()].some((s) => s.name === 'MmGetSystemRoutineAddress') ? lookupsOf(model) : [];
+    cache.set(model, lookups);
+  }
+  return lookups;
+}
+
+function lookupsOf(model: CodeModel): RoutineLookup[] {
   const sites = findImportCallSites(model, { apis: new Set(['MmGetSystemRoutineAddress', 'RtlInitUnicodeString']) });
   const out: RoutineLookup[] = [];
   for (const site of sites) {

@@ -7,7 +7,7 @@
  * protection was asked for.
  */
 import { findImportCallSites } from './call-sites.js';
-import { guardPointers, isGuardDispatch } from './call-targets.js';
+import { guardDispatchRva, targetOperand } from './call-targets.js';
 import type { CodeModel } from './code-model.js';
 import { type Location, RETURN_VALUE, resolveBefore } from './dataflow.js';
 import { registerFamily, SP } from './decoder.js';
@@ -39,12 +39,11 @@ export interface GeneratedCodeCall extends PrivilegedWrite {
   allocationRva: number;
 }
 
-const RAX = 0;
 
 export function findGeneratedCodeCalls(model: CodeModel): GeneratedCodeCall[] {
   const allocations = findImportCallSites(model, { apis: ALLOCATORS });
   if (allocations.length === 0) return [];
-  const { dispatch } = guardPointers(model);
+  const dispatch = guardDispatchRva(model);
   const pointerMask = model.bitness === 64 ? 0xffffffffffffffffn : 0xffffffffn;
   const byFunction = new Map<number, typeof allocations>();
   for (const a of allocations) byFunction.set(a.fn.start, [...(byFunction.get(a.fn.start) ?? []), a]);
@@ -54,13 +53,12 @@ export function findGeneratedCodeCalls(model: CodeModel): GeneratedCodeCall[] {
     const code = model.code(fn);
     const byCall = new Map(sites.map((s) => [s.callRva, s.slot.name]));
     code.insns.forEach((insn, index) => {
-      if (insn.flow !== 'call-indirect' && insn.flow !== 'jmp-indirect') return;
-      const op = insn.operands[0];
+      // The target in a register, or in a stack slot (`call [rsp+28h]`).
+      const target = targetOperand(insn, dispatch);
       let where: Location | undefined;
-      if (isGuardDispatch(insn, dispatch) && model.bitness === 64) where = { k: 'reg', fam: RAX };
-      else if (op?.kind === 'reg' && registerFamily(op.reg) >= 0) where = { k: 'reg', fam: registerFamily(op.reg) };
-      else if (op?.kind === 'mem' && op.base !== undefined && op.index === undefined && registerFamily(op.base) === SP) {
-        where = { k: 'mem', base: SP, off: op.disp, size: model.pointerSize };
+      if (target && 'fam' in target) where = { k: 'reg', fam: target.fam };
+      else if (target && target.mem.base !== undefined && target.mem.index === undefined && registerFamily(target.mem.base) === SP) {
+        where = { k: 'mem', base: SP, off: target.mem.disp, size: model.pointerSize };
       }
       if (!where) return;
       for (const v of resolveBefore(model, code, index, where)) {
@@ -79,8 +77,6 @@ export function findGeneratedCodeCalls(model: CodeModel): GeneratedCodeCall[] {
           allocator,
           allocationRva: from,
         };
-        const off = model.fileOffset(insn.rva);
-        if (off !== undefined) call.fileOffset = off;
         out.push(call);
         break;
       }

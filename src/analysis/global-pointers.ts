@@ -9,7 +9,7 @@
 import { isWritable } from '../pe/index.js';
 import type { ImportCallSite } from './call-sites.js';
 import { functionsReferencing, scanSlotReferences } from './call-sites.js';
-import { guardPointers, pointerSources } from './call-targets.js';
+import { indirectCallSources } from './call-targets.js';
 import type { CodeModel, ImportSlot } from './code-model.js';
 import { resolveBefore } from './dataflow.js';
 import { registerFamily } from './decoder.js';
@@ -70,30 +70,25 @@ export function findGlobalPointerCallSites(model: CodeModel, stored: readonly St
   if (stored.length === 0) return [];
   const byGlobal = new Map<number, StoredPointer[]>();
   for (const s of stored) byGlobal.set(s.globalRva, [...(byGlobal.get(s.globalRva) ?? []), s]);
-  const { dispatch } = guardPointers(model);
   const sites = new Map<string, ImportCallSite>();
-  for (const fn of functionsReferencing(model, scanSlotReferences(model, byGlobal))) {
-    const code = model.code(fn);
-    code.insns.forEach((insn, i) => {
-      if (insn.flow !== 'call-indirect' && insn.flow !== 'jmp-indirect') return;
-      for (const source of pointerSources(model, code, i, dispatch)) {
-        if (source.kind !== 'memory') continue;
-        for (const s of byGlobal.get(source.rva) ?? []) {
-          const key = `${insn.rva}|${s.slot.name}`;
-          if (sites.has(key)) continue;
-          sites.set(key, {
-            slot: s.slot,
-            callRva: insn.rva,
-            fn,
-            form: 'global-pointer',
-            viaRva: s.storeRva,
-            pointerGlobal: s.globalRva,
-            detail: `pointer read from global 0x${s.globalRva.toString(16)}, stored there at 0x${s.storeRva.toString(16)} by ${s.storedBy}`,
-            tail: insn.flow === 'jmp-indirect',
-          });
-        }
+  for (const { code, insn, sources } of indirectCallSources(model, functionsReferencing(model, scanSlotReferences(model, byGlobal)))) {
+    for (const source of sources) {
+      if (source.kind !== 'memory') continue;
+      for (const s of byGlobal.get(source.rva) ?? []) {
+        const key = `${insn.rva}|${s.slot.name}`;
+        if (sites.has(key)) continue;
+        sites.set(key, {
+          slot: s.slot,
+          callRva: insn.rva,
+          fn: code.fn,
+          form: 'global-pointer',
+          viaRva: s.storeRva,
+          pointerGlobal: s.globalRva,
+          detail: `pointer read from global 0x${s.globalRva.toString(16)}, stored there at 0x${s.storeRva.toString(16)} by ${s.storedBy}`,
+          tail: insn.flow === 'jmp-indirect',
+        });
       }
-    });
+    }
   }
   return [...sites.values()].sort((a, b) => a.callRva - b.callRva);
 }

@@ -20,7 +20,7 @@
  */
 import type { ImportCallSite } from './call-sites.js';
 import { functionsReferencing, scanSlotReferences } from './call-sites.js';
-import { guardPointers, isGuardDispatch, pointerSources } from './call-targets.js';
+import { guardDispatchRva, indirectCallSources, isGuardDispatch, type PointerSource } from './call-targets.js';
 import type { CodeModel } from './code-model.js';
 
 /** The framework module a KMDF driver binds to (reported as the "dll" of the call). */
@@ -123,34 +123,30 @@ export function findKmdfCalls(model: CodeModel, bindings = findKmdfBindings(mode
     referenced.set(b.tableRva, true);
     if (b.form === 'array') for (let i = 1; i < b.funcCount; i++) referenced.set(b.tableRva + i * ptr, true);
   }
-  const { dispatch } = guardPointers(model);
+  const dispatch = guardDispatchRva(model);
   const calls = new Map<number, KmdfCall>();
-  for (const fn of functionsReferencing(model, scanSlotReferences(model, referenced))) {
-    const code = model.code(fn);
-    code.insns.forEach((insn, i) => {
-      if (insn.flow !== 'call-indirect' && insn.flow !== 'jmp-indirect') return;
-      for (const source of pointerSources(model, code, i, dispatch)) {
-        const hit = tableIndex(bindings, source, ptr);
-        if (hit === undefined) continue;
-        const call: KmdfCall = {
-          callRva: insn.rva,
-          index: hit.index,
-          tableRva: hit.tableRva,
-          guarded: isGuardDispatch(insn, dispatch),
-          tail: insn.flow === 'jmp-indirect',
-        };
-        if (source.via !== undefined) call.via = source.via;
-        calls.set(insn.rva, call);
-        break;
-      }
-    });
+  for (const { insn, sources } of indirectCallSources(model, functionsReferencing(model, scanSlotReferences(model, referenced)))) {
+    for (const source of sources) {
+      const hit = tableIndex(bindings, source, ptr);
+      if (hit === undefined) continue;
+      const call: KmdfCall = {
+        callRva: insn.rva,
+        index: hit.index,
+        tableRva: hit.tableRva,
+        guarded: isGuardDispatch(insn, dispatch),
+        tail: insn.flow === 'jmp-indirect',
+      };
+      if (source.via !== undefined) call.via = source.via;
+      calls.set(insn.rva, call);
+      break;
+    }
   }
   return [...calls.values()].sort((a, b) => a.callRva - b.callRva);
 }
 
 function tableIndex(
   bindings: readonly KmdfBinding[],
-  source: ReturnType<typeof pointerSources>[number],
+  source: PointerSource,
   ptr: number,
 ): { index: number; tableRva: number } | undefined {
   for (const b of bindings) {

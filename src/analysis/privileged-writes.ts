@@ -17,7 +17,6 @@ import { type CodeFunction, functionName } from './functions.js';
 
 export interface PrivilegedWrite {
   rva: number;
-  fileOffset?: number;
   function: string;
   functionRva: number;
   /** "mov cr0, rax", "wrmsr" */
@@ -108,8 +107,6 @@ function confirmed(
         text: model.format(start),
         context: code.insns.slice(Math.max(0, index - CONTEXT), index).map((b) => ({ rva: b.rva, text: model.format(b.rva) })),
       };
-      const off = model.fileOffset(start);
-      if (off !== undefined) write.fileOffset = off;
       out.push({ code, index, write });
     }
   }

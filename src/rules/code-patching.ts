@@ -29,8 +29,7 @@ export default defineRule({
   },
   check(image, ctx) {
     withCodeModel(image, (model) => {
-      const lookups = [...model.importSlots.values()].some((s) => s.name === 'MmGetSystemRoutineAddress') ? findRoutineLookups(model) : [];
-      for (const m of findCodeMdls(model, lookups)) {
+      for (const m of findCodeMdls(model, findRoutineLookups(model))) {
         ctx.report('mdl', { rva: hex(m.rva), function: m.function, describes: m.describes }, instructionDetails(image, m, { describes: m.describes, kind: m.kind }));
       }
     });

@@ -47,10 +47,10 @@ export function sectionEvidence(s: Section): Record<string, unknown> {
 
 const lowerHex = (n: number): string => `0x${n.toString(16)}`;
 
-/** Finding details for one instruction found in a function (cr0/cr4/msr writes). */
+/** Finding details for one instruction found in a function (privileged writes, code stores, …). */
 export function instructionDetails(
-  image: { space: { sectionAt(rva: number): Section | undefined } },
-  w: { rva: number; fileOffset?: number; function: string; functionRva: number; text: string; context: Array<{ rva: number; text: string }> },
+  image: { space: { sectionAt(rva: number): Section | undefined; offsetOf(rva: number): number | undefined } },
+  w: { rva: number; function: string; functionRva: number; text: string; context: Array<{ rva: number; text: string }> },
   extra: Record<string, unknown> = {},
 ): { rva: number; fileOffset?: number; section?: string; evidence: Record<string, unknown> } {
   const details: { rva: number; fileOffset?: number; section?: string; evidence: Record<string, unknown> } = {
@@ -63,7 +63,8 @@ export function instructionDetails(
       ...extra,
     },
   };
-  if (w.fileOffset !== undefined) details.fileOffset = w.fileOffset;
+  const fileOffset = image.space.offsetOf(w.rva);
+  if (fileOffset !== undefined) details.fileOffset = fileOffset;
   const section = image.space.sectionAt(w.rva);
   if (section) details.section = section.name;
   return details;

@@ -36,14 +36,7 @@ export default defineRule({
       for (const site of findImportCallSites(model, { apis: new Set(DEFAULT_APIS.keys()) })) {
         const spec = DEFAULT_APIS.get(site.slot.name);
         if (!spec) continue;
-        const write = {
-          rva: site.callRva,
-          function: functionName(site.fn),
-          functionRva: site.fn.start,
-          text: model.format(site.callRva),
-          context: [],
-          ...(model.fileOffset(site.callRva) !== undefined ? { fileOffset: model.fileOffset(site.callRva) as number } : {}),
-        };
+        const write = { rva: site.callRva, function: functionName(site.fn), functionRva: site.fn.start, text: model.format(site.callRva), context: [] };
         ctx.report(
           'call',
           { api: spec.name, callRva: hex(site.callRva), function: write.function, decides: spec.decides ?? 'the component decides', module: site.slot.dll },
