@@ -143,6 +143,7 @@ export function resolveBefore(model: CodeModel, code: FunctionCode, index: numbe
 
 class Walker {
   private budget: number;
+  private depth = 0;
   private readonly visited = new Set<string>();
   private readonly entryIndex: number;
   private readonly ptr: number;
@@ -199,8 +200,22 @@ class Walker {
     }
   }
 
-  /** Applies instruction `p` (read backwards) and walks on from there. */
+  /**
+   * Applies instruction `p` (read backwards) and walks on from there. Each branch point
+   * recurses once, so the depth is bounded: a function with thousands of branches (a big
+   * switch) gives "too many branches" for that path instead of overflowing the stack.
+   */
   private stepFrom(p: number, loc: Location, t: Transform, trace: number[], forked?: Step): Value[] {
+    if (this.depth >= MAX_DEPTH) return [finish(unknown('too many branches to follow'), t, trace)];
+    this.depth++;
+    try {
+      return this.applyStep(p, loc, t, trace, forked);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private applyStep(p: number, loc: Location, t: Transform, trace: number[], forked?: Step): Value[] {
     const insn = this.code.insns[p] as Insn;
     const step = forked ?? this.effect(insn, loc);
     switch (step.kind) {
@@ -589,6 +604,9 @@ function finish(v: Value, t: Transform, trace: number[]): Value {
   if (v.merged) out.merged = v.merged.map((m) => finish(m, { and: t.and, or: 0n }, m.trace));
   return out;
 }
+
+/** Nested branch points one query follows before giving up on that path (stack safety). */
+const MAX_DEPTH = 200;
 
 /** Most path results combined by one `or r, x` (each side), so a merge cannot explode. */
 const MAX_MERGE = 8;
