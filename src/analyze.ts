@@ -1,15 +1,16 @@
 import { sha256 as sha256Digest } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { analyzeCalls } from './analysis/call-analysis.js';
-import { releaseCodeModel } from './analysis/code-model.js';
+import { codeModelOf, releaseCodeModel } from './analysis/code-model.js';
 import { classify } from './analysis/image-kind.js';
 import { hex, parsePe, type PeImage, rights } from './pe/index.js';
 import { assignFingerprints } from './report/fingerprint.js';
-import type { CallSiteAnalysis, CheckedCallSummary, FileReport, Finding, ImageFacts } from './report/model.js';
-import { verdictOf } from './report/model.js';
+import { BudgetExceeded, type BudgetLimits } from './analysis/budget.js';
+import type { CallSiteAnalysis, CheckedCallSummary, FileReport, Finding, ImageFacts, IncompleteAnalysis } from './report/model.js';
+import { MORE_LIKE_THIS, verdictOf } from './report/model.js';
 import { rules } from './rules/index.js';
 import { DEFAULT_TARGET_OS, type TargetOs } from './rules/target-os.js';
-import { type AnalysisOptions, formatMessage, type Rule } from './rules/types.js';
+import { type AnalysisOptions, formatMessage, type Rule, type Severity } from './rules/types.js';
 
 export interface AnalyzeOptions {
   /** Shown in the report; the core never touches the file system. */
@@ -19,47 +20,82 @@ export interface AnalyzeOptions {
   targetOs?: TargetOs;
   /** Rules to run; all registered rules by default. */
   rules?: readonly Rule[];
+  /** Work limits for huge or hostile files (defaults: analysis/budget.ts). */
+  limits?: Partial<BudgetLimits>;
 }
 
 export const docsPathOf = (ruleId: string): string => `docs/rules/${ruleId}.md`;
 
-/** Analyses one file's bytes. Pure: no I/O, never throws on bad input. */
+/** Findings listed per rule and file; the rest are counted in one "more like this" finding. */
+export const MAX_FINDINGS_PER_RULE = 100;
+
+/**
+ * Analyses one file's bytes. Pure: no I/O, and never throws: bad input is a report with
+ * status "error", a rule that fails or runs out of budget is listed in `incompleteAnalysis`.
+ */
 export function analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): FileReport {
   const base = {
     path: options.path ?? '<memory>',
     sha256: options.sha256 ?? bytesToHex(sha256Digest(bytes)),
     size: bytes.byteLength,
   };
-  const parsed = parsePe(bytes);
-  if (!parsed.ok) {
-    return {
-      ...base,
-      status: 'error',
-      error: parsed.error.message,
-      errorCode: parsed.error.code,
-      kind: 'not-pe',
-      kernelMode: false,
-      machine: 'unknown',
-      verdict: 'unknown',
-      callSiteAnalysis: 'not-run',
-      findings: [],
-      problems: [],
-    };
+  try {
+    return analyzeParsed(bytes, base, options);
+  } catch (e) {
+    // A bug of ours, not a property of the file: say so, and let the scan go on.
+    return errorReport(base, 'INTERNAL_ERROR', `internal error while analysing this file (please report it): ${oneLine(e)}`);
   }
+}
+
+type ReportBase = Pick<FileReport, 'path' | 'sha256' | 'size'>;
+
+function errorReport(base: ReportBase, code: string, message: string): FileReport {
+  return {
+    ...base,
+    status: 'error',
+    error: message,
+    errorCode: code,
+    kind: 'not-pe',
+    kernelMode: false,
+    machine: 'unknown',
+    verdict: 'unknown',
+    callSiteAnalysis: 'not-run',
+    findings: [],
+    problems: [],
+  };
+}
+
+function analyzeParsed(bytes: Uint8Array, base: ReportBase, options: AnalyzeOptions): FileReport {
+  const parsed = parsePe(bytes);
+  if (!parsed.ok) return errorReport(base, parsed.error.code, parsed.error.message);
   const image = parsed.image;
+  // The image's code model is created here, so every rule shares one budget.
+  if (options.limits) codeModelOf(image, options.limits);
   const cls = classify(image);
   const analysisOptions: AnalysisOptions = { targetOs: options.targetOs ?? DEFAULT_TARGET_OS };
-  const coverage = callSiteCoverage(image, options.rules ?? rules);
+  const list = options.rules ?? rules;
+  let coverage = callSiteCoverage(image, list);
+  const incomplete: IncompleteAnalysis[] = [];
   let findings: Finding[];
-  let checked: CheckedCallSummary[] | undefined;
+  let checked: ReturnType<typeof checkedCalls>;
   try {
-    findings = runRules(image, options.rules ?? rules, analysisOptions);
-    checked = coverage === 'complete' ? checkedCalls(image) : undefined;
+    findings = runRules(image, list, analysisOptions, incomplete);
+    const model = coverage === 'complete' ? codeModelOf(image) : undefined;
+    const truncated = model && !('supported' in model) ? model.discoveryTruncated : undefined;
+    if (truncated) incomplete.push({ part: 'function-discovery', reason: `${truncated}: code past it was not analysed` });
+    if (coverage === 'complete') {
+      checked = guarded(incomplete, 'checked-calls', undefined, () => checkedCalls(image));
+    }
+    const withFingerprints = guarded(incomplete, 'fingerprints', undefined, () => {
+      assignFingerprints(findings, image);
+      return true;
+    });
+    if (!withFingerprints) assignFingerprints(findings);
   } finally {
     // Once per image, after every rule: the decoder's wasm memory is not garbage-collected.
     releaseCodeModel(image);
   }
-  assignFingerprints(findings, image);
+  if (coverage === 'complete' && incomplete.some((i) => i.part !== 'fingerprints')) coverage = 'incomplete';
   return {
     ...base,
     status: 'analyzed',
@@ -72,17 +108,38 @@ export function analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): FileRe
     verdict: verdictOf(findings),
     callSiteAnalysis: coverage,
     findings,
-    ...(checked ? { checkedCalls: checked } : {}),
+    ...(checked ? { checkedCalls: checked.list } : {}),
+    ...(checked && checked.omitted > 0 ? { checkedCallsOmitted: checked.omitted } : {}),
+    ...(incomplete.length > 0 ? { incompleteAnalysis: incomplete } : {}),
     problems: [...image.issues],
     image: imageFacts(image),
   };
 }
 
+/** Runs one part of the analysis; a failure is recorded as incomplete instead of escaping. */
+function guarded<T>(incomplete: IncompleteAnalysis[], part: IncompleteAnalysis['part'], ruleId: string | undefined, f: () => T): T | undefined {
+  try {
+    return f();
+  } catch (e) {
+    const reason = e instanceof BudgetExceeded ? `${e.message}: the file is too large or too complex to analyse fully` : `internal error (please report it): ${oneLine(e)}`;
+    incomplete.push({ part, ...(ruleId === undefined ? {} : { ruleId }), reason });
+    return undefined;
+  }
+}
+
+function oneLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.replace(/\s+/g, ' ').slice(0, 300);
+}
+
+/** Checked calls listed per file (a hostile file can have hundreds of thousands). */
+export const MAX_CHECKED_CALLS = 2000;
+
 /** Every call the call-site rules examined, compatible ones included, so users see what was checked. */
-function checkedCalls(image: PeImage): CheckedCallSummary[] | undefined {
+function checkedCalls(image: PeImage): { list: CheckedCallSummary[]; omitted: number } | undefined {
   const result = analyzeCalls(image);
   if (!result.supported) return undefined;
-  return result.calls.map((c) => ({
+  const list = result.calls.slice(0, MAX_CHECKED_CALLS).map((c) => ({
     api: c.api,
     ruleId: c.rule,
     callRva: c.callRva,
@@ -93,6 +150,7 @@ function checkedCalls(image: PeImage): CheckedCallSummary[] | undefined {
     ...(c.severity === 'error' || c.severity === 'warning' ? { severity: c.severity } : {}),
     ...(c.context ? { context: c.context.reason } : {}),
   }));
+  return { list, omitted: result.calls.length - list.length };
 }
 
 /** Call-site analysis exists for x86 and x64 only; say so rather than pass silently. */
@@ -103,32 +161,63 @@ function callSiteCoverage(image: PeImage, list: readonly Rule[]): CallSiteAnalys
 
 const CODE_MACHINES = new Set([0x014c, 0x8664]);
 
-function runRules(image: PeImage, list: readonly Rule[], options: AnalysisOptions): Finding[] {
+function runRules(image: PeImage, list: readonly Rule[], options: AnalysisOptions, incomplete: IncompleteAnalysis[]): Finding[] {
   const findings: Finding[] = [];
   for (const rule of list) {
     const { meta } = rule;
     if (meta.requiresCode && !CODE_MACHINES.has(image.machine)) continue;
-    rule.check(image, {
-      options,
-      report(messageId, args, details = {}) {
-        const template = (meta.messages as Record<string, string>)[messageId];
-        if (template === undefined) throw new Error(`rule ${meta.id} reported unknown message id ${messageId}`);
-        const { severity, ...where } = details;
-        findings.push({
-          ruleId: meta.id,
-          severity: severity ?? meta.defaultSeverity,
-          message: formatMessage(template, args),
-          messageId,
-          arguments: args,
-          ...where,
-          // A call-site finding knows the exact fix for its API; else the rule's resolution.
-          fix: typeof where.evidence?.fix === 'string' ? where.evidence.fix : meta.docs.resolution,
-          docs: docsPathOf(meta.id),
-        });
-      },
-    });
+    let listed = 0;
+    let omitted = 0;
+    let omittedSeverity: Severity = 'note';
+    guarded(incomplete, 'rule', meta.id, () =>
+      rule.check(image, {
+        options,
+        report(messageId, args, details = {}) {
+          const template = (meta.messages as Record<string, string>)[messageId];
+          if (template === undefined) throw new Error(`rule ${meta.id} reported unknown message id ${messageId}`);
+          const { severity: given, ...where } = details;
+          const severity = given ?? meta.defaultSeverity;
+          // A hostile file can trip a rule hundreds of thousands of times: list the first
+          // ones, count the rest (reports stay small enough to render and read).
+          if (listed >= MAX_FINDINGS_PER_RULE) {
+            omitted++;
+            if (SEVERITY_RANK[severity] > SEVERITY_RANK[omittedSeverity]) omittedSeverity = severity;
+            return;
+          }
+          listed++;
+          findings.push({
+            ruleId: meta.id,
+            severity,
+            message: formatMessage(template, args),
+            messageId,
+            arguments: args,
+            ...where,
+            // A call-site finding knows the exact fix for its API; else the rule's resolution.
+            fix: typeof where.evidence?.fix === 'string' ? where.evidence.fix : meta.docs.resolution,
+            docs: docsPathOf(meta.id),
+          });
+        },
+      }),
+    );
+    if (omitted > 0) findings.push(moreLikeThis(meta.id, meta.docs.resolution, omitted, omittedSeverity));
   }
   return findings;
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
+
+/** Stands for the findings of one rule past MAX_FINDINGS_PER_RULE, with their worst severity. */
+function moreLikeThis(ruleId: string, resolution: string, omitted: number, severity: Severity): Finding {
+  return {
+    ruleId,
+    severity,
+    message: `…and ${omitted} more findings of this rule in this file, not listed (at most ${MAX_FINDINGS_PER_RULE} are listed per rule and file).`,
+    messageId: MORE_LIKE_THIS,
+    arguments: { count: omitted, limit: MAX_FINDINGS_PER_RULE },
+    evidence: { omitted },
+    fix: resolution,
+    docs: docsPathOf(ruleId),
+  };
 }
 
 function imageFacts(image: PeImage): ImageFacts {

@@ -4,6 +4,7 @@
  * lazily and cached per PeImage (`codeModelOf`), so the rules decode each function once.
  */
 import { isExecutable, type PeImage } from '../pe/index.js';
+import { Budget, type BudgetLimits, DEFAULT_LIMITS } from './budget.js';
 import { type Bitness, CodeReader, formatInstruction, type Insn } from './decoder.js';
 import {
   branchTarget,
@@ -44,12 +45,18 @@ export class CodeModel {
   readonly reader: CodeReader;
   private functionIndex: FunctionIndex | undefined;
   private readonly codeCache = new Map<number, FunctionCode>();
+  private cachedInstructions = 0;
+  private decodedFunctions = 0;
   private slotMap: Map<number, ImportSlot> | undefined;
 
-  constructor(readonly image: PeImage) {
+  constructor(
+    readonly image: PeImage,
+    /** Work limits for this image, shared by every rule (see budget.ts). */
+    readonly budget: Budget = new Budget(),
+  ) {
     this.bitness = image.machine === MACHINE_AMD64 ? 64 : 32;
     this.imageBase = image.optionalHeader.imageBase;
-    this.reader = new CodeReader({ windowAt: (rva) => this.sectionBytes(rva) }, this.bitness, this.imageBase);
+    this.reader = new CodeReader({ windowAt: (rva) => this.sectionBytes(rva) }, this.bitness, this.imageBase, budget);
   }
 
   get pointerSize(): 4 | 8 {
@@ -62,6 +69,11 @@ export class CodeModel {
         this.bitness === 64 ? discoverX64Functions(this.image, this.reader) : discoverByDescent(this.image, this.reader);
     }
     return this.functionIndex;
+  }
+
+  /** Why function discovery stopped early, if it ran and did (read after the rules; never starts discovery). */
+  get discoveryTruncated(): string | undefined {
+    return this.functionIndex?.truncated;
   }
 
   /** IAT slots of all imports, normal and delay-loaded, by slot RVA. */
@@ -98,19 +110,29 @@ export class CodeModel {
     return bytes ? { rva: s.virtualAddress, bytes } : undefined;
   }
 
-  /** Decoded instructions of a function, cached. */
+  /**
+   * Decoded instructions of a function, cached. Decoded code takes tens of bytes per code
+   * byte, so the cache is bounded: past the limit it is emptied (later requests decode
+   * again, charged to the budget) rather than growing with the image.
+   */
   code(fn: CodeFunction): FunctionCode {
     let code = this.codeCache.get(fn.start);
     if (!code) {
       code = buildFunctionCode(fn, fn.instructionRvas ? this.decodeList(fn.instructionRvas) : this.decodeRanges(fn));
+      if (this.cachedInstructions + code.insns.length > this.budget.limits.cachedInstructions) {
+        this.codeCache.clear();
+        this.cachedInstructions = 0;
+      }
       this.codeCache.set(fn.start, code);
+      this.cachedInstructions += code.insns.length;
+      this.decodedFunctions++;
     }
     return code;
   }
 
   /** Number of functions decoded so far (for benchmarks). */
   get decodedFunctionCount(): number {
-    return this.codeCache.size;
+    return this.decodedFunctions;
   }
 
   format(rva: number): string {
@@ -183,12 +205,12 @@ const cache = new WeakMap<PeImage, CodeModel | Unsupported>();
  * The shared code model of an image, or why there is none: call-site analysis supports
  * x86 and x64 machine code only (ARM64, ARM, ... are reported as unsupported).
  */
-export function codeModelOf(image: PeImage): CodeModel | Unsupported {
+export function codeModelOf(image: PeImage, limits?: Partial<BudgetLimits>): CodeModel | Unsupported {
   let model = cache.get(image);
   if (!model) {
     model =
       image.machine === MACHINE_AMD64 || image.machine === MACHINE_I386
-        ? new CodeModel(image)
+        ? new CodeModel(image, new Budget({ ...DEFAULT_LIMITS, ...limits }))
         : { supported: false, reason: `call-site analysis supports x86 and x64 code, not ${image.machineName}` };
     cache.set(image, model);
   }

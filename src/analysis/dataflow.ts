@@ -127,8 +127,10 @@ export interface ResolveOptions {
  * per distinct path result (deduplicated); `unknown` where the walk cannot tell.
  */
 export function resolveBefore(model: CodeModel, code: FunctionCode, index: number, loc: Location, options: ResolveOptions = {}): Value[] {
-  const ctx = new Walker(model, code, options.budget ?? 4000, options.bytes ?? 8);
+  const budget = options.budget ?? 4000;
+  const ctx = new Walker(model, code, budget, options.bytes ?? 8);
   const walked = ctx.walk(index, loc, { and: ALL, or: 0n }, []);
+  model.budget.chargeFlowSteps(budget - Math.max(ctx.remaining, 0));
   const raw = walked.length > 0 ? walked : [unknown('value depends on a loop')];
   const seen = new Set<string>();
   const out: Value[] = [];
@@ -144,6 +146,9 @@ export function resolveBefore(model: CodeModel, code: FunctionCode, index: numbe
 class Walker {
   private budget: number;
   private depth = 0;
+  get remaining(): number {
+    return this.budget;
+  }
   private readonly visited = new Set<string>();
   private readonly entryIndex: number;
   private readonly ptr: number;

@@ -7,6 +7,7 @@
  * for evidence is produced on demand (`formatInstruction`) with IP = VA, so it reads like
  * objdump or IDA output for the same file.
  */
+import type { Budget } from './budget.js';
 import {
   Decoder,
   DecoderOptions,
@@ -177,12 +178,15 @@ export class CodeReader {
     private readonly code: CodeWindows,
     readonly bitness: Bitness,
     readonly imageBase: bigint,
+    /** Charged once per decoded instruction; throws BudgetExceeded past its limit. */
+    private readonly budget?: Budget,
   ) {}
 
   /** The instruction at `rva`, or undefined when the bytes are missing. Invalid bytes give flow "invalid". */
   decodeAt(rva: number): Insn | undefined {
     const decoder = this.decoderFor(rva);
     if (!decoder) return undefined;
+    this.budget?.chargeInstructions();
     const instr = (this.instruction ??= new Instruction());
     decoder.decodeOut(instr);
     return this.convert(instr, rva);
@@ -192,6 +196,7 @@ export class CodeReader {
   flowAt(rva: number): FlowInsn | undefined {
     const decoder = this.decoderFor(rva);
     if (!decoder) return undefined;
+    this.budget?.chargeInstructions();
     const instr = (this.instruction ??= new Instruction());
     decoder.decodeOut(instr);
     if (instr.isInvalid) return { rva, length: Math.max(instr.length, 1), flow: 'invalid' };

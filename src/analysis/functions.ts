@@ -28,14 +28,20 @@ export function functionName(fn: CodeFunction): string {
 const UNW_FLAG_CHAININFO = 0x4;
 /** Bounds for hostile input: chain depth, and instructions decoded by recursive descent. */
 const MAX_CHAIN = 32;
-const MAX_DESCENT_INSTRUCTIONS = 2_000_000;
+const MAX_DESCENT_INSTRUCTIONS = 1_000_000;
+/** Functions kept from recursive descent (a chain of `call next` makes one per instruction). */
+const MAX_FUNCTIONS = 100_000;
 
 export class FunctionIndex {
   /** Flattened ranges sorted by begin, each pointing at its function. */
   private readonly sorted: Array<{ begin: number; end: number; fn: CodeFunction }>;
   private readonly byStart = new Map<number, CodeFunction>();
 
-  constructor(readonly functions: readonly CodeFunction[]) {
+  constructor(
+    readonly functions: readonly CodeFunction[],
+    /** Set when discovery stopped at a limit: code past it was not analysed (reported as incomplete). */
+    readonly truncated?: string,
+  ) {
     this.sorted = functions
       .flatMap((fn) => fn.ranges.map((r) => ({ begin: r.begin, end: r.end, fn })))
       .sort((a, b) => a.begin - b.begin || b.end - a.end);
@@ -295,9 +301,21 @@ export function discoverByDescent(image: PeImage, reader: CodeReader): FunctionI
     fn.ranges = toRanges(mine);
     functions.push(fn);
   };
-  for (const [rva, source] of strong) claim(rva, source);
-  for (const rva of weak) claim(rva, 'pointer');
-  return new FunctionIndex(functions);
+  for (const [rva, source] of strong) {
+    if (functions.length >= MAX_FUNCTIONS) break;
+    claim(rva, source);
+  }
+  for (const rva of weak) {
+    if (functions.length >= MAX_FUNCTIONS) break;
+    claim(rva, 'pointer');
+  }
+  const truncated =
+    decoded.size >= MAX_DESCENT_INSTRUCTIONS
+      ? `function discovery stopped after ${MAX_DESCENT_INSTRUCTIONS.toLocaleString('en-US')} instructions`
+      : functions.length >= MAX_FUNCTIONS
+        ? `function discovery stopped after ${MAX_FUNCTIONS.toLocaleString('en-US')} functions`
+        : undefined;
+  return new FunctionIndex(functions, truncated);
 }
 
 /** Targets of HIGHLOW / DIR64 relocations that point into executable sections. */

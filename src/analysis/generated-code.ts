@@ -46,7 +46,11 @@ export function findGeneratedCodeCalls(model: CodeModel): GeneratedCodeCall[] {
   const dispatch = guardDispatchRva(model);
   const pointerMask = model.bitness === 64 ? 0xffffffffffffffffn : 0xffffffffn;
   const byFunction = new Map<number, typeof allocations>();
-  for (const a of allocations) byFunction.set(a.fn.start, [...(byFunction.get(a.fn.start) ?? []), a]);
+  for (const a of allocations) {
+    const list = byFunction.get(a.fn.start);
+    if (list) list.push(a);
+    else byFunction.set(a.fn.start, [a]);
+  }
   const out: GeneratedCodeCall[] = [];
   for (const sites of byFunction.values()) {
     const fn = (sites[0] as (typeof sites)[number]).fn;

@@ -69,7 +69,11 @@ export function findStoredPointers(model: CodeModel, slots: ReadonlyMap<number, 
 export function findGlobalPointerCallSites(model: CodeModel, stored: readonly StoredPointer[]): ImportCallSite[] {
   if (stored.length === 0) return [];
   const byGlobal = new Map<number, StoredPointer[]>();
-  for (const s of stored) byGlobal.set(s.globalRva, [...(byGlobal.get(s.globalRva) ?? []), s]);
+  for (const s of stored) {
+    const list = byGlobal.get(s.globalRva);
+    if (list) list.push(s);
+    else byGlobal.set(s.globalRva, [s]);
+  }
   const sites = new Map<string, ImportCallSite>();
   for (const { code, insn, sources } of indirectCallSources(model, functionsReferencing(model, scanSlotReferences(model, byGlobal)))) {
     for (const source of sources) {

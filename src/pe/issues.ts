@@ -43,15 +43,17 @@ export class IssueLog {
   private static readonly PER_CODE = 5;
 
   add(code: PeIssueCode, message: string, offset?: number): void {
-    const key = `${code}:${message}`;
-    if (this.seen.has(key)) return;
-    this.seen.add(key);
     const n = this.perCode.get(code) ?? 0;
-    this.perCode.set(code, n + 1);
     if (n >= IssueLog.PER_CODE) {
+      // Past the cap nothing is remembered (a hostile file may have millions of problems);
+      // repeats of the kept messages are no longer told apart from new ones.
       this.suppressed++;
       return;
     }
+    const key = `${code}:${message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.perCode.set(code, n + 1);
     this.kept.push(offset === undefined ? { code, message } : { code, message, offset });
   }
 

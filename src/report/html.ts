@@ -8,6 +8,7 @@
  * finding with its place, fix, evidence and disassembly.
  */
 import type { FileReport, Finding, ImageFacts, ScanReport, Verdict } from './model.js';
+import { visible } from './terminal-safe.js';
 
 export interface HtmlOptions {
   /** Page title; default "hvci report". */
@@ -111,9 +112,15 @@ function fileSection(file: FileReport, index: number): string {
       `<p class="note">${
         file.callSiteAnalysis === 'unsupported-machine'
           ? `${esc(file.machine)}: image rules only — call-site analysis is not available for this machine.`
-          : 'Image rules only — call sites were not analysed.'
+          : file.callSiteAnalysis === 'incomplete'
+            ? 'Call-site analysis incomplete: the verdict covers only what was analysed.'
+            : 'Image rules only — call sites were not analysed.'
       }</p>`,
     );
+  }
+  const incomplete = file.incompleteAnalysis ?? [];
+  if (incomplete.length > 0) {
+    parts.push(`<ul class="incomplete">${incomplete.map((i) => `<li class="note">Not finished: <b>${esc(i.ruleId ?? i.part)}</b> — ${esc(i.reason)}</li>`).join('')}</ul>`);
   }
   if (file.image) parts.push(sectionMap(file.image, file.findings, index));
   if (file.findings.length === 0) parts.push('<p class="ok">No findings.</p>');
@@ -260,8 +267,9 @@ function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, Math.max(1, max - 1))}…`;
 }
 
+/** HTML-escaped, with control and bidi characters from the file shown as visible escapes. */
 export function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return visible(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
 const CSS = `

@@ -51,7 +51,20 @@ export interface CheckedCallSummary {
   context?: string;
 }
 
-export type CallSiteAnalysis = 'complete' | 'unsupported-machine' | 'not-run';
+/** "incomplete": call sites were analysed, but a budget or an internal error cut it short (see incompleteAnalysis). */
+export type CallSiteAnalysis = 'complete' | 'incomplete' | 'unsupported-machine' | 'not-run';
+
+/** The message id of the finding that stands for a rule's findings past the per-file cap. */
+export const MORE_LIKE_THIS = 'more-like-this';
+
+/** A part of the analysis that did not finish for one file, and why. */
+export interface IncompleteAnalysis {
+  /** "rule": one rule stopped early (findings it made before are kept); "checked-calls": the checked-call list; "fingerprints": call-site hashes. */
+  part: 'rule' | 'checked-calls' | 'fingerprints' | 'function-discovery';
+  ruleId?: string;
+  /** One line: the budget that ran out, or the internal error. */
+  reason: string;
+}
 
 export type Verdict = 'incompatible' | 'warnings' | 'compatible' | 'unknown';
 
@@ -79,6 +92,10 @@ export interface FileReport {
   findings: Finding[];
   /** Every call site examined by the call-site rules, compatible ones included. */
   checkedCalls?: CheckedCallSummary[];
+  /** Checked calls left out of `checkedCalls` (at most 2,000 are listed per file). */
+  checkedCallsOmitted?: number;
+  /** Parts of the analysis that stopped early (budgets for huge or hostile files, internal errors). */
+  incompleteAnalysis?: IncompleteAnalysis[];
   /**
    * Findings matched by --baseline or a config suppression: kept for the record (SARIF
    * marks them suppressed), left out of `findings`, the verdict and the exit code.
@@ -139,6 +156,8 @@ export interface ScanReport {
   files: FileReport[];
   /** Paths that could not be read or walked (unreadable entries, symlink loops). */
   walkErrors: Array<{ path: string; error: string }>;
+  /** Files in scanned directories that were skipped for what they are (FIFOs, devices, sockets), with the reason. */
+  skippedFiles?: Array<{ path: string; reason: string }>;
   summary: ScanSummary;
 }
 

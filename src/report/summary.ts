@@ -8,6 +8,8 @@ export const ExitCode = {
   findings: 1,
   usage: 2,
   incomplete: 3,
+  /** The report could not be written (output file, disk full), or an internal error. */
+  output: 4,
 } as const;
 
 export function exitCodeFor(files: readonly FileReport[], failOn: FailOn, walkErrors: number): number {
@@ -15,7 +17,7 @@ export function exitCodeFor(files: readonly FileReport[], failOn: FailOn, walkEr
     f.findings.some((x) => (failOn === 'error' ? x.severity === 'error' : failOn === 'warning' ? x.severity !== 'note' : false)),
   );
   if (failing) return ExitCode.findings;
-  if (walkErrors > 0 || files.some((f) => f.status === 'error')) return ExitCode.incomplete;
+  if (walkErrors > 0 || files.some((f) => f.status === 'error' || (f.incompleteAnalysis?.length ?? 0) > 0)) return ExitCode.incomplete;
   return ExitCode.ok;
 }
 

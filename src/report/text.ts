@@ -1,6 +1,7 @@
 import { createColors } from 'picocolors';
 import { hex } from '../pe/index.js';
 import type { FileReport, Finding, ScanReport, Verdict } from './model.js';
+import { visibleDeep } from './terminal-safe.js';
 
 export interface TextOptions {
   color: boolean;
@@ -19,13 +20,18 @@ const KIND_LABEL: Record<string, string> = {
   efi: 'UEFI image',
 };
 
-/** Renders a scan as terminal text. Pure: the caller decides where it goes. */
+/**
+ * Renders a scan as terminal text. Pure: the caller decides where it goes. Strings from the
+ * files (paths, section and import names) are shown with control and bidi characters escaped.
+ */
 export function renderText(report: ScanReport, options: TextOptions): string {
   const c = createColors(options.color);
   const out: string[] = [];
-  for (const file of report.files) {
-    if (file.status === 'error') continue; // one-line errors go to stderr, see cli
-    if (file.findings.length === 0 && !options.verbose && (options.quiet || file.problems.length === 0)) {
+  for (const raw of report.files) {
+    if (raw.status === 'error') continue; // one-line errors go to stderr, see cli
+    const file = visibleDeep(raw);
+    const incomplete = (file.incompleteAnalysis?.length ?? 0) > 0;
+    if (file.findings.length === 0 && !incomplete && !options.verbose && (options.quiet || file.problems.length === 0)) {
       if (!options.quiet) out.push(`${verdictLabel(c, file.verdict)}  ${file.path}${c.dim(oneLineNotes(file))}`);
       continue;
     }
@@ -44,6 +50,9 @@ function renderFile(c: Colors, file: FileReport, options: TextOptions): string[]
   const coverage = coverageNote(file);
   if (coverage) lines.push(c.dim(`  ${coverage}`));
   for (const f of file.findings) lines.push(...renderFinding(c, f));
+  for (const i of file.incompleteAnalysis ?? []) {
+    lines.push(c.magenta(`  incomplete  ${i.ruleId ?? i.part}: ${i.reason}`));
+  }
   if (options.verbose && file.checkedCalls && file.checkedCalls.length > 0) {
     lines.push(c.dim(`  checked ${file.checkedCalls.length} call site(s):`));
     for (const k of file.checkedCalls) {
@@ -65,6 +74,7 @@ function coverageNote(file: FileReport): string | undefined {
     return `${file.machine}: image rules only — call-site analysis is not available for this machine yet`;
   }
   if (file.callSiteAnalysis === 'not-run') return 'image rules only — call sites were not analysed';
+  if (file.callSiteAnalysis === 'incomplete') return 'call-site analysis incomplete: the verdict covers only what was analysed (see "incomplete" lines)';
   return undefined;
 }
 

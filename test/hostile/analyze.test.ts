@@ -1,0 +1,119 @@
+/**
+ * Issue 16, in process: every hostile input is analysed to a report (never an exception),
+ * findings per rule are capped with a count of the rest, and work budgets turn into an
+ * "incomplete analysis" entry instead of a hang or an out-of-memory crash.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { analyze, MAX_CHECKED_CALLS, MAX_FINDINGS_PER_RULE } from '../../src/analyze.js';
+import { defineRule } from '../../src/rules/types.js';
+import { imageFixtures } from '../helpers/paths.js';
+import { callChain, hostileInputs, manyAllocatorCalls, manyBranches, manyStraddlingRelocations } from './inputs.js';
+
+describe('hostile inputs: each file becomes a report', () => {
+  for (const h of hostileInputs.filter((x) => x.fast)) {
+    it(`${h.name} (item ${h.item}: ${h.what})`, () => {
+      const report = analyze(h.bytes(), { path: h.name });
+      assert.equal(report.status, 'analyzed', report.error);
+      const perRule = new Map<string, number>();
+      for (const f of report.findings) perRule.set(f.ruleId, (perRule.get(f.ruleId) ?? 0) + 1);
+      for (const [rule, n] of perRule) assert.ok(n <= MAX_FINDINGS_PER_RULE + 1, `${rule}: ${n} findings`);
+      assert.ok((report.checkedCalls?.length ?? 0) <= MAX_CHECKED_CALLS);
+    });
+  }
+});
+
+describe('item 1: a function with thousands of branches', () => {
+  it('the allocator call after 1,300 and 20,000 branches is still checked (no stack overflow)', () => {
+    for (const n of [1300, 20_000]) {
+      const report = analyze(manyBranches(n));
+      const calls = report.checkedCalls ?? [];
+      assert.equal(calls.length, 1, `${n} branches`);
+      assert.equal(calls[0]?.api, 'ExAllocatePoolWithTag');
+    }
+  });
+  it('a short chain of branches still resolves the pool type exactly (the bound costs no precision)', () => {
+    const report = analyze(manyBranches(20));
+    const call = report.checkedCalls?.[0];
+    assert.equal(call?.verdict, 'executable', JSON.stringify(call));
+    assert.match(call?.values.join() ?? '', /NonPagedPool\b/);
+  });
+});
+
+describe('item 2: findings per rule are capped, the rest counted', () => {
+  const report = analyze(manyStraddlingRelocations(100_000), { path: 'straddle' });
+  const straddles = report.findings.filter((f) => f.ruleId === 'straddling-relocation');
+  it('lists the first findings and one "more like this" finding for the other 699,900', () => {
+    assert.equal(straddles.length, MAX_FINDINGS_PER_RULE + 1);
+    const more = straddles.at(-1);
+    assert.equal(more?.messageId, 'more-like-this');
+    assert.equal(more?.evidence?.omitted, 7 * 100_000 - MAX_FINDINGS_PER_RULE);
+    assert.match(more?.message ?? '', /699900 more findings/);
+    assert.equal(more?.severity, 'error', 'the omitted findings are errors on win10-1507, so the summary is too');
+  });
+  it('the listed findings are the first ones, in address order', () => {
+    const rvas = straddles.slice(0, -1).map((f) => f.rva as number);
+    assert.deepEqual(rvas, [...rvas].sort((a, b) => a - b));
+  });
+  it('the capped report serialises to a small JSON text', () => {
+    assert.ok(JSON.stringify(report).length < 1_000_000);
+  });
+});
+
+describe('item 3: no quadratic work, bounded budgets', () => {
+  it('131,072 allocator calls in one function: 2,000 checked calls listed, the rest counted', () => {
+    const report = analyze(manyAllocatorCalls(131_072));
+    assert.equal(report.checkedCalls?.length, MAX_CHECKED_CALLS);
+    assert.equal(report.checkedCallsOmitted, 131_072 - MAX_CHECKED_CALLS);
+  });
+  it('a chain of call-next: discovery stops at its limit and the report says so', () => {
+    const report = analyze(callChain(400_000));
+    assert.equal(report.callSiteAnalysis, 'incomplete');
+    assert.ok(report.incompleteAnalysis?.some((i) => i.part === 'function-discovery' && /stopped after/.test(i.reason)));
+  });
+  it('a decoded-instruction budget turns into "incomplete analysis" per rule, with the findings made before it', () => {
+    const report = analyze(callChain(400_000), { limits: { instructions: 50_000 } });
+    assert.equal(report.status, 'analyzed');
+    assert.equal(report.callSiteAnalysis, 'incomplete');
+    const rules = (report.incompleteAnalysis ?? []).filter((i) => i.part === 'rule');
+    assert.ok(rules.length > 0);
+    for (const r of rules) assert.match(r.reason, /decoded-instruction budget of 50,000 exhausted/);
+  });
+  it('a data-flow step budget does the same', () => {
+    const report = analyze(manyAllocatorCalls(2000), { limits: { flowSteps: 100 } });
+    assert.ok(report.incompleteAnalysis?.some((i) => /data-flow step budget of 100 exhausted/.test(i.reason)), JSON.stringify(report.incompleteAnalysis));
+  });
+  it('the same image without limits is complete (the budgets are what made it incomplete)', () => {
+    const report = analyze(manyAllocatorCalls(2000));
+    assert.equal(report.callSiteAnalysis, 'complete');
+    assert.equal(report.incompleteAnalysis, undefined);
+  });
+});
+
+describe('analyze() never throws', () => {
+  const good = new Uint8Array(readFileSync(join(imageFixtures, 'clean_driver.x64.mingw.sys')));
+  const crashing = defineRule({
+    meta: { id: 'crash-test', defaultSeverity: 'error', docs: { title: 't', description: 'd', resolution: 'r', ruleBook: '-' }, messages: { m: 'found {x}' } },
+    check(_image, ctx) {
+      ctx.report('m', { x: 1 });
+      throw new RangeError('Maximum call stack size exceeded');
+    },
+  });
+  it('a rule that fails keeps its earlier findings and is listed as incomplete; the other rules run', () => {
+    const report = analyze(good, { rules: [crashing] });
+    assert.equal(report.status, 'analyzed');
+    assert.equal(report.findings.length, 1);
+    assert.deepEqual(report.incompleteAnalysis?.map((i) => [i.part, i.ruleId]), [['rule', 'crash-test']]);
+    assert.match(report.incompleteAnalysis?.[0]?.reason ?? '', /internal error.*Maximum call stack/);
+  });
+  it('a failure outside the rules is the file\'s one-line error', () => {
+    const report = analyze(good, { rules: [crashing], targetOs: null as never });
+    assert.equal(report.status, 'analyzed', 'a null option is tolerated where it is not used');
+    const broken = analyze(good, { rules: 42 as never });
+    assert.equal(broken.status, 'error');
+    assert.equal(broken.errorCode, 'INTERNAL_ERROR');
+    assert.ok(broken.error && !broken.error.includes('\n'));
+  });
+});

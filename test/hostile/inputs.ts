@@ -1,0 +1,141 @@
+/**
+ * The hostile inputs of issue 16, generated (not committed): each is a valid-looking x64
+ * driver whose shape once stopped a whole scan — a stack overflow, a report too large to
+ * render, quadratic work, unbounded memory. `fast` ones run in every CI test run and in the
+ * fuzz job; the full-size ones run in the fuzz job with HVCI_HOSTILE_FULL=1.
+ *
+ *   node --import tsx test/hostile/write.ts DIR   writes them all to DIR
+ */
+import { buildDriver, callIat, DATA, type Layout, le32 } from './pe-builder.js';
+
+export interface HostileInput {
+  name: string;
+  /** The issue 16 item it reproduces. */
+  item: number;
+  what: string;
+  /** Small enough for every CI run. */
+  fast: boolean;
+  bytes(): Uint8Array;
+}
+
+const ALLOC = 'ExAllocatePoolWithTag';
+
+/** `xor ecx,ecx`, then `branches` × (test edx,edx; je +3; xor r8d,r8d), then ExAllocatePoolWithTag(ecx, 0x100, tag). */
+export function manyBranches(branches: number): Uint8Array {
+  return buildDriver({
+    imports: [ALLOC],
+    code: (layout: Layout) => {
+      const out: number[] = [0x31, 0xc9];
+      for (let i = 0; i < branches; i++) out.push(0x85, 0xd2, 0x74, 0x03, 0x45, 0x31, 0xc0);
+      out.push(0xba, ...le32(0x100)); // mov edx, 0x100
+      out.push(0x41, 0xb8, ...le32(0x74736f48)); // mov r8d, 'Host'
+      out.push(...callIat(layout, out.length, ALLOC));
+      out.push(0xc3);
+      return Uint8Array.from(out);
+    },
+  });
+}
+
+/**
+ * `pages` pages of .bss, each with 7 DIR64 relocations at page offsets 0xFF9–0xFFF: every one
+ * patches 8 bytes across a page boundary (rule straddling-relocation), 7 × pages findings.
+ */
+export function manyStraddlingRelocations(pages: number): Uint8Array {
+  return buildDriver({
+    imports: [ALLOC],
+    code: () => Uint8Array.of(0x31, 0xc0, 0xc3),
+    bssSize: pages * 0x1000 + 0x1000,
+    relocations: ({ bssRva }) => {
+      const block = 8 + 8 * 2; // 7 entries + one ABSOLUTE pad keep blocks 4-byte aligned
+      const out = new Uint8Array(pages * block);
+      const dv = new DataView(out.buffer);
+      for (let p = 0; p < pages; p++) {
+        const at = p * block;
+        dv.setUint32(at, bssRva + p * 0x1000, true);
+        dv.setUint32(at + 4, block, true);
+        for (let k = 0; k < 7; k++) dv.setUint16(at + 8 + 2 * k, (10 << 12) | (0xff9 + k), true);
+      }
+      return out;
+    },
+  });
+}
+
+/** One function making `calls` calls to ExAllocatePoolWithTag in a row (pool type unknown each time). */
+export function manyAllocatorCalls(calls: number): Uint8Array {
+  return buildDriver({
+    imports: [ALLOC],
+    code: (layout) => {
+      const out = new Uint8Array(calls * 6 + 1);
+      for (let i = 0; i < calls; i++) out.set(callIat(layout, i * 6, ALLOC), i * 6);
+      out[calls * 6] = 0xc3;
+      return out;
+    },
+  });
+}
+
+/** `calls` × `call next` (E8 00000000): every instruction starts a new function that runs to the end. */
+export function callChain(calls: number): Uint8Array {
+  return buildDriver({
+    imports: [ALLOC],
+    code: () => {
+      const out = new Uint8Array(calls * 5 + 1);
+      for (let i = 0; i < calls; i++) out[i * 5] = 0xe8;
+      out[calls * 5] = 0xc3;
+      return out;
+    },
+  });
+}
+
+/** `megabytes` of code described by .pdata in 64 KiB functions (nops, each ending in ret). */
+export function bigCodeWithPdata(megabytes: number): Uint8Array {
+  const size = megabytes * 1024 * 1024;
+  const fn = 0x10000;
+  const pdata: Array<[number, number]> = [];
+  for (let at = 0; at < size; at += fn) pdata.push([at, at + fn]);
+  return buildDriver({
+    imports: [ALLOC],
+    pdata,
+    code: () => {
+      const out = new Uint8Array(size).fill(0x90);
+      for (let at = fn - 1; at < size; at += fn) out[at] = 0xc3;
+      return out;
+    },
+  });
+}
+
+/** A driver whose section names are terminal escape sequences (window title, colour). */
+export function escapeSectionNames(): Uint8Array {
+  return buildDriver({
+    imports: [ALLOC],
+    code: () => Uint8Array.of(0x31, 0xc0, 0xc3),
+    // ESC ] 0 ; p w n BEL: sets a terminal's window title; ESC [ 3 1 m CR: red, then overwrite.
+    sectionNames: { text: Uint8Array.of(0x1b, 0x5d, 0x30, 0x3b, 0x70, 0x77, 0x6e, 0x07), rdata: Uint8Array.of(0x1b, 0x5b, 0x33, 0x31, 0x6d, 0x0d, 0xe2, 0x80) },
+  });
+}
+
+/** A writable+executable section named with a bidi override, so a finding quotes the name. */
+export function bidiWxSection(): Uint8Array {
+  const bytes = buildDriver({
+    imports: [ALLOC],
+    code: () => Uint8Array.of(0x31, 0xc0, 0xc3),
+    sectionNames: { text: Uint8Array.of(0x2e, 0xe2, 0x80, 0xae, 0x74, 0x78, 0x65, 0x74) }, // ".\u202Etxet"
+  });
+  // Make .text writable too (execute-write-section quotes the section name).
+  const dv = new DataView(bytes.buffer);
+  const table = 0x40 + 24 + 0xf0;
+  dv.setUint32(table + 36, dv.getUint32(table + 36, true) | DATA, true);
+  return bytes;
+}
+
+export const hostileInputs: HostileInput[] = [
+  { name: 'branches-1300.sys', item: 1, what: '1,300 branches before an allocator call', fast: true, bytes: () => manyBranches(1300) },
+  { name: 'branches-20000.sys', item: 1, what: '20,000 branches before an allocator call', fast: true, bytes: () => manyBranches(20_000) },
+  { name: 'straddle-700k.sys', item: 2, what: '700,000 straddling relocations', fast: true, bytes: () => manyStraddlingRelocations(100_000) },
+  { name: 'alloc-calls-131k.sys', item: 3, what: '131,072 allocator calls in one function', fast: true, bytes: () => manyAllocatorCalls(131_072) },
+  { name: 'call-chain-400k.sys', item: 3, what: 'a 2 MB chain of call-next', fast: true, bytes: () => callChain(400_000) },
+  { name: 'call-chain-50mb.sys', item: 3, what: 'a 50 MB chain of call-next', fast: false, bytes: () => callChain(10_000_000) },
+  { name: 'code-16mb-pdata.sys', item: 3, what: '16 MB of code with .pdata', fast: true, bytes: () => bigCodeWithPdata(16) },
+  { name: 'code-100mb-pdata.sys', item: 3, what: '100 MB of code with .pdata', fast: false, bytes: () => bigCodeWithPdata(100) },
+  { name: 'escape-section-names.sys', item: 6, what: 'section names that are terminal escapes', fast: true, bytes: escapeSectionNames },
+  { name: 'bidi-wx-section.sys', item: 6, what: 'a W+X section named with U+202E', fast: true, bytes: bidiWxSection },
+];
