@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { writeFile } from 'node:fs/promises';
+import { constants as bufferConstants } from 'node:buffer';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { renderHtml } from '../report/html.js';
 import { renderJson } from '../report/json.js';
@@ -12,10 +12,13 @@ import { TOOL_VERSION } from '../version.js';
 import { renderRuleDoc, wdkEquivalents } from '../rules/docs.js';
 import { findRule, rules } from '../rules/index.js';
 import { runExplain, UsageError } from './explain-command.js';
-import { sarifPaths } from './output.js';
+import { checkOutputPath, OutputPathError, sarifPaths, writeReportFile } from './output.js';
+import { visible } from '../report/terminal-safe.js';
+import type { ScanReport } from '../report/model.js';
 import { applyPolicy, ConfigError } from '../config/index.js';
 import { ignoreFilter, loadBaseline, loadConfig, relativePath } from './policy-files.js';
 import { scanCounting } from './scan-command.js';
+import { describe } from './walk.js';
 
 const EXAMPLES = `
 Examples:
@@ -35,8 +38,9 @@ Examples:
 Exit codes:
   0  nothing at the --fail-on level
   1  findings at the --fail-on level (default: errors)
-  2  usage error
-  3  some inputs could not be analysed (and no findings at the --fail-on level)
+  2  usage error (bad option, config or baseline; -o onto an input or a PE file)
+  3  some inputs could not be analysed, or only partly (and no findings at the --fail-on level)
+  4  the report could not be written (-o), or an internal error
 
 Severities: error = Windows will refuse or break the driver under HVCI; warning = likely or
 version-dependent problem, or a heuristic resting on an unconfirmed fact; note = information.
@@ -65,12 +69,19 @@ function addressArg(value: string): bigint {
   return BigInt(clean.toLowerCase().startsWith('0x') ? clean : `0x${clean}`);
 }
 
+/** Largest --max-file-size: a whole input is held in one typed array. */
+const MAX_INPUT_SIZE = Math.min(bufferConstants.MAX_LENGTH, 4 * 1024 ** 3 - 1);
+
 function sizeArg(value: string): number {
   const m = /^(\d+)\s*([kmg]i?b?)?$/i.exec(value.trim());
   if (!m) throw new InvalidArgumentError(`"${value}" is not a size (e.g. 64MiB)`);
   const unit = (m[2] ?? '').toLowerCase()[0];
   const mult = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
-  return Number(m[1]) * mult;
+  const size = Number(m[1]) * mult;
+  if (!Number.isSafeInteger(size) || size < 1 || size > MAX_INPUT_SIZE) {
+    throw new InvalidArgumentError(`"${value}" is out of range: between 1 byte and ${MAX_INPUT_SIZE} bytes (4 GiB; a PE image cannot be larger)`);
+  }
+  return size;
 }
 
 interface ScanFlags {
@@ -121,9 +132,10 @@ export function buildProgram(): Command {
     .addHelpText('after', EXAMPLES)
     .action(async (paths: string[], flags: ScanFlags, command: Command) => {
       try {
+        if (flags.output !== undefined) await checkOutputPath(flags.output, paths);
         process.exitCode = await runScan(paths, await withConfig(flags, command));
       } catch (e) {
-        if (!(e instanceof ConfigError)) throw e;
+        if (!(e instanceof ConfigError) && !(e instanceof OutputPathError)) throw e;
         process.stderr.write(`hvci: ${e.message.split('\n').join('\nhvci: ')}\n`);
         process.exitCode = ExitCode.usage;
       }
@@ -203,10 +215,10 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
     targetOs: flags.targetOs,
     failOn: flags.failOn,
     maxFileSize: flags.maxFileSize,
-    onFile: showProgress ? (path, i) => stderr.write(`\r\x1b[K[${i + 1}] ${path}`) : undefined,
+    onFile: showProgress ? (path, i) => stderr.write(`\r\x1b[K[${i + 1}] ${visible(path)}`) : undefined,
     onError: (file: FileReport) => {
       if (showProgress) stderr.write('\r\x1b[K');
-      stderr.write(`${errorColor ? '\x1b[35mhvci:\x1b[0m' : 'hvci:'} ${file.path}: ${file.error}\n`);
+      stderr.write(`${errorColor ? '\x1b[35mhvci:\x1b[0m' : 'hvci:'} ${visible(file.path)}: ${visible(file.error ?? '')}\n`);
     },
   } as Parameters<typeof scanCounting>[1]);
   const config = flags.loaded.config;
@@ -220,24 +232,68 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
         })
       : outcome.report;
   if (showProgress) stderr.write('\r\x1b[K');
-  for (const w of report.walkErrors) stderr.write(`hvci: ${w.path}: ${w.error}\n`);
+  for (const w of report.walkErrors) stderr.write(`hvci: ${visible(w.path)}: ${visible(w.error)}\n`);
+  if (flags.verbose) for (const w of report.skippedFiles ?? []) stderr.write(`hvci: ${visible(w.path)}: ${visible(w.reason)}\n`);
 
   const toFile = flags.output !== undefined;
-  const text =
+  const render = (r: ScanReport): string =>
     flags.format === 'json'
-      ? renderJson(report)
+      ? renderJson(r)
       : flags.format === 'sarif'
-        ? renderSarif(report, sarifPaths(flags.root ?? process.cwd()))
+        ? renderSarif(r, sarifPaths(flags.root ?? process.cwd()))
         : flags.format === 'html'
-          ? renderHtml(report)
-          : renderText(report, {
-          color: !toFile && useColor(process.stdout, flags),
-          verbose: flags.verbose === true,
-          quiet: flags.quiet === true,
-        });
-  if (toFile) await writeFile(flags.output as string, text);
-  else process.stdout.write(text);
+          ? renderHtml(r)
+          : renderText(r, {
+              color: !toFile && useColor(process.stdout, flags),
+              verbose: flags.verbose === true,
+              quiet: flags.quiet === true,
+            });
+  const text = renderIsolated(render, report);
+  if (!toFile) {
+    process.stdout.write(text);
+    return report.summary.exitCode;
+  }
+  try {
+    await writeReportFile(flags.output as string, text);
+  } catch (e) {
+    stderr.write(`hvci: cannot write the report to ${visible(flags.output as string)}: ${visible(describe(e))}\n`);
+    return ExitCode.output;
+  }
   return report.summary.exitCode;
+}
+
+/**
+ * Renders the report; if that fails, finds the files whose part cannot be rendered and
+ * reports them as errors, so one odd file never costs the reports of the others.
+ */
+function renderIsolated(render: (r: ScanReport) => string, report: ScanReport): string {
+  try {
+    return render(report);
+  } catch {
+    const files = report.files.map((f): FileReport => {
+      try {
+        render({ ...report, files: [f] });
+        return f;
+      } catch (e) {
+        return {
+          path: f.path,
+          sha256: f.sha256,
+          size: f.size,
+          status: 'error',
+          error: `the report for this file could not be rendered: ${e instanceof Error ? e.message : String(e)}`,
+          errorCode: 'RENDER_FAILED',
+          kind: f.kind,
+          kernelMode: f.kernelMode,
+          machine: f.machine,
+          verdict: 'unknown',
+          callSiteAnalysis: f.callSiteAnalysis,
+          findings: [],
+          problems: [],
+        };
+      }
+    });
+    return render({ ...report, files });
+  }
 }
 
 function renderRuleList(): string {
@@ -283,8 +339,11 @@ async function main(): Promise<void> {
     } else if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
       process.exitCode = ExitCode.usage;
     } else {
-      process.stderr.write(`hvci: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exitCode = 4;
+      // One line; the stack only on request (HVCI_DEBUG=1), for a bug report.
+      const message = e instanceof Error ? e.message : String(e);
+      process.stderr.write(`hvci: internal error: ${visible(message)} (please report it; HVCI_DEBUG=1 shows where)\n`);
+      if (process.env.HVCI_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+      process.exitCode = ExitCode.output;
     }
   }
 }

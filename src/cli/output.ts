@@ -1,4 +1,5 @@
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { open, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SCAN_ROOT_ID, type SarifLocation, type SarifOptions } from '../report/sarif.js';
 
@@ -19,4 +20,72 @@ export function sarifPaths(root: string): Required<Pick<SarifOptions, 'locate' |
     return { uri: pathToFileURL(abs).href };
   };
   return { locate, rootUri };
+}
+
+/** A problem with -o found before scanning: exit 2, nothing scanned, nothing written. */
+export class OutputPathError extends Error {}
+
+/**
+ * Checks -o before the scan: the directory exists, the path is not a directory, and the
+ * report would not replace an input (same device and inode) or any PE image.
+ */
+export async function checkOutputPath(output: string, inputs: readonly string[]): Promise<void> {
+  const dir = dirname(resolve(output));
+  let dirInfo;
+  try {
+    dirInfo = await stat(dir);
+  } catch {
+    throw new OutputPathError(`cannot write the report to ${output}: directory ${dir} does not exist`);
+  }
+  if (!dirInfo.isDirectory()) throw new OutputPathError(`cannot write the report to ${output}: ${dir} is not a directory`);
+  let info;
+  try {
+    info = await stat(output);
+  } catch {
+    return; // a new file
+  }
+  if (info.isDirectory()) throw new OutputPathError(`cannot write the report to ${output}: it is a directory`);
+  for (const input of inputs) {
+    const other = await stat(input).catch(() => undefined);
+    if (other && other.dev === info.dev && other.ino === info.ino) {
+      throw new OutputPathError(`refusing to write the report over an input: ${output} is ${input}`);
+    }
+  }
+  if (info.isFile() && (await startsWithMz(output))) {
+    throw new OutputPathError(`refusing to write the report over ${output}: it is a PE image (a driver?), not an old report`);
+  }
+}
+
+async function startsWithMz(path: string): Promise<boolean> {
+  const handle = await open(path, 'r').catch(() => undefined);
+  if (!handle) return false;
+  try {
+    const buf = new Uint8Array(2);
+    const { bytesRead } = await handle.read(buf, 0, 2, 0);
+    return bytesRead === 2 && buf[0] === 0x4d && buf[1] === 0x5a;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes the report next to its destination and renames it into place, so a failed or
+ * interrupted write never leaves half a report (or destroys the previous one). A device or
+ * pipe (-o /dev/stdout) is written directly; a symlink is followed, not replaced.
+ */
+export async function writeReportFile(output: string, text: string): Promise<void> {
+  const existing = await stat(output).catch(() => undefined);
+  if (existing && !existing.isFile()) {
+    await writeFile(output, text);
+    return;
+  }
+  const target = existing ? await realpath(output) : resolve(output);
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+  try {
+    await writeFile(temp, text, { flag: 'wx' });
+    await rename(temp, target);
+  } catch (e) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw e;
+  }
 }

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { analyze } from '../analyze.js';
 import type { FileReport, ScanReport } from '../report/model.js';
 import { type FailOn, summarize } from '../report/summary.js';
 import type { TargetOs } from '../rules/target-os.js';
 import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
-import { describe, walk, type WalkOutcome } from './walk.js';
+import { InputTooLarge, readInput } from './read-input.js';
+import { describe, walk, type WalkEntry, type WalkOutcome } from './walk.js';
 
 export interface ScanOptions {
   targetOs: TargetOs;
@@ -31,7 +31,7 @@ export async function scan(inputs: readonly string[], options: ScanOptions): Pro
 }
 
 export async function scanCounting(inputs: readonly string[], options: ScanOptions): Promise<ScanOutcome> {
-  const outcome: WalkOutcome = { skipped: 0, errors: [] };
+  const outcome: WalkOutcome = { skipped: 0, errors: [], special: [] };
   const files: FileReport[] = [];
   let index = 0;
   let ignored = 0;
@@ -41,7 +41,7 @@ export async function scanCounting(inputs: readonly string[], options: ScanOptio
       continue;
     }
     options.onFile?.(entry.path, index++);
-    const report = await scanFile(entry.path, options);
+    const report = await scanFile(entry, options);
     if (report.status === 'error') options.onError?.(report);
     files.push(report);
   }
@@ -49,6 +49,7 @@ export async function scanCounting(inputs: readonly string[], options: ScanOptio
     tool: { name: TOOL_NAME, version: TOOL_VERSION, informationUri: INFORMATION_URI },
     files,
     walkErrors: outcome.errors,
+    ...(outcome.special.length > 0 ? { skippedFiles: outcome.special } : {}),
     summary: summarize(files, {
       skipped: outcome.skipped,
       targetOs: options.targetOs.name,
@@ -59,40 +60,29 @@ export async function scanCounting(inputs: readonly string[], options: ScanOptio
   return { report, ignored };
 }
 
-async function scanFile(path: string, options: ScanOptions): Promise<FileReport> {
+/** One file's report; nothing that goes wrong here escapes to stop the scan. */
+async function scanFile(entry: WalkEntry, options: ScanOptions): Promise<FileReport> {
+  const { path } = entry;
   let bytes: Uint8Array;
   try {
-    bytes = await readBounded(path, options.maxFileSize);
+    bytes = await readInput(path, entry.info, options.maxFileSize);
   } catch (e) {
-    return errorReport(path, e instanceof TooLarge ? e.size : 0, e instanceof TooLarge ? e.message : describe(e));
+    const size = e instanceof InputTooLarge ? e.size : 0;
+    return errorReport(path, size, e instanceof InputTooLarge ? e.message : describe(e));
   }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return analyze(bytes, { path, sha256, targetOs: options.targetOs });
-}
-
-class TooLarge extends Error {
-  constructor(readonly size: number, limit: number) {
-    super(`file is ${size} bytes, over the ${limit}-byte limit (raise it with --max-file-size)`);
-  }
-}
-
-/** Reads a whole file opened read-only, refusing files over the limit before allocating. */
-async function readBounded(path: string, limit: number): Promise<Uint8Array> {
-  const handle = await open(path, 'r');
   try {
-    const { size } = await handle.stat();
-    if (size > limit) throw new TooLarge(size, limit);
-    const buf = new Uint8Array(size);
-    let done = 0;
-    while (done < size) {
-      const { bytesRead } = await handle.read(buf, done, size - done, done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return done === size ? buf : buf.subarray(0, done);
-  } finally {
-    await handle.close();
+    return analyze(bytes, { path, sha256: sha256Hex(bytes), targetOs: options.targetOs });
+  } catch (e) {
+    return { ...errorReport(path, bytes.length, `internal error (please report it): ${describe(e)}`), errorCode: 'INTERNAL_ERROR' };
   }
+}
+
+/** SHA-256 in chunks: one update() of 2 GiB or more is refused by node:crypto. */
+function sha256Hex(bytes: Uint8Array): string {
+  const hash = createHash('sha256');
+  const CHUNK = 256 * 1024 * 1024;
+  for (let at = 0; at < bytes.length; at += CHUNK) hash.update(bytes.subarray(at, at + CHUNK));
+  return hash.digest('hex');
 }
 
 function errorReport(path: string, size: number, error: string): FileReport {

@@ -1,15 +1,21 @@
+import type { Stats } from 'node:fs';
 import { open, opendir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { specialKind } from './read-input.js';
 
 export interface WalkEntry {
   path: string;
   /** Named on the command line (analysed even when it is not a PE file). */
   explicit: boolean;
+  /** stat() of the path (symlinks followed). */
+  info: Stats;
 }
 
 export interface WalkOutcome {
   skipped: number;
   errors: Array<{ path: string; error: string }>;
+  /** FIFOs, devices and sockets met in directories: skipped, with what they are. */
+  special: Array<{ path: string; reason: string }>;
 }
 
 /**
@@ -28,7 +34,7 @@ export async function* walk(inputs: readonly string[], outcome: WalkOutcome): As
       continue;
     }
     if (info.isDirectory()) yield* walkDirectory(input, visited, outcome);
-    else yield { path: input, explicit: true };
+    else yield { path: input, explicit: true, info };
   }
 }
 
@@ -67,8 +73,12 @@ async function* walkDirectory(dir: string, visited: Set<string>, outcome: WalkOu
     if (info.isDirectory()) {
       yield* walkDirectory(path, visited, outcome);
     } else if (info.isFile()) {
-      if (await startsWithMz(path, outcome)) yield { path, explicit: false };
+      if (await startsWithMz(path, outcome)) yield { path, explicit: false, info };
       else outcome.skipped++;
+    } else {
+      // Never opened: reading a FIFO would wait for a writer, a device may never end.
+      outcome.skipped++;
+      outcome.special.push({ path, reason: `skipped: ${specialKind(info) ?? 'not a regular file'}, not a driver file` });
     }
   }
 }
@@ -98,6 +108,8 @@ export function describe(e: unknown): string {
       EPERM: 'operation not permitted',
       ELOOP: 'too many levels of symbolic links',
       EISDIR: 'is a directory',
+      ENXIO: 'no such device or address (a socket or a device without a driver)',
+      ENAMETOOLONG: 'file name too long',
     };
     return known[code] ?? `${code}: ${e instanceof Error ? e.message : String(e)}`;
   }

@@ -1,0 +1,17 @@
+/** The short, fixed-seed fuzz run CI makes on every submission (npm run fuzz for long runs). */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runFuzz } from './fuzz.js';
+
+describe('fuzz (seed 1, 250 mutated inputs from fixtures, corpus and hostile inputs)', () => {
+  const result = runFuzz({ count: 250, seed: 1, timeLimitMs: 10_000, maxSeedBytes: 3 * 1024 * 1024 });
+  it('tried every input', () => assert.equal(result.inputs, 250));
+  it('0 uncaught exceptions', () => assert.deepEqual(result.uncaught, []));
+  it('0 internal errors', () => assert.deepEqual(result.internalErrors, []));
+  it('0 reports invalid against the schema', () => assert.deepEqual(result.invalidReports, []));
+  it('0 inputs over the per-file time limit', () => assert.deepEqual(result.overLimit, []));
+  it('the mutations reach the analysers, not only the header checks', () => {
+    assert.ok(result.analyzed > 100, `${result.analyzed} analysed`);
+    assert.ok(result.rejected > 5, `${result.rejected} rejected`);
+  });
+});
