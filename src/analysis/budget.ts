@@ -12,17 +12,24 @@ export interface BudgetLimits {
   flowSteps: number;
   /** Decoded instructions kept in memory at once; past it the cache is emptied and refilled. */
   cachedInstructions: number;
+  /** Instructions recursive descent decodes to find functions (x86, x64 without .pdata). */
+  descentInstructions: number;
+  /** Functions recursive descent keeps (a chain of `call next` makes one per instruction). */
+  descentFunctions: number;
 }
 
 /**
  * Generous for real drivers — the busiest corpus image decodes about 43,000 instructions and
  * takes under 10,000 flow steps — and bounded for hostile ones: 20M instructions is about
- * ten seconds of decoding; 500,000 cached instructions are about 100 MB.
+ * ten seconds of decoding; 500,000 cached instructions are about 100 MB; descent stopping at
+ * 1M instructions / 100,000 functions keeps discovery under about 10 s and 500 MB.
  */
 export const DEFAULT_LIMITS: BudgetLimits = {
   instructions: 20_000_000,
   flowSteps: 50_000_000,
   cachedInstructions: 500_000,
+  descentInstructions: 1_000_000,
+  descentFunctions: 100_000,
 };
 
 export class BudgetExceeded extends Error {

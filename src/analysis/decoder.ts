@@ -7,7 +7,7 @@
  * for evidence is produced on demand (`formatInstruction`) with IP = VA, so it reads like
  * objdump or IDA output for the same file.
  */
-import type { Budget } from './budget.js';
+import { type Budget, type BudgetLimits, DEFAULT_LIMITS } from './budget.js';
 import {
   Decoder,
   DecoderOptions,
@@ -181,6 +181,11 @@ export class CodeReader {
     /** Charged once per decoded instruction; throws BudgetExceeded past its limit. */
     private readonly budget?: Budget,
   ) {}
+
+  /** The image's work limits (discovery reads its own from here). */
+  get limits(): BudgetLimits {
+    return this.budget?.limits ?? DEFAULT_LIMITS;
+  }
 
   /** The instruction at `rva`, or undefined when the bytes are missing. Invalid bytes give flow "invalid". */
   decodeAt(rva: number): Insn | undefined {

@@ -26,11 +26,9 @@ export function functionName(fn: CodeFunction): string {
 }
 
 const UNW_FLAG_CHAININFO = 0x4;
-/** Bounds for hostile input: chain depth, and instructions decoded by recursive descent. */
+/** Bound for hostile input: unwind chain depth (descent limits are in budget.ts). */
 const MAX_CHAIN = 32;
-const MAX_DESCENT_INSTRUCTIONS = 1_000_000;
-/** Functions kept from recursive descent (a chain of `call next` makes one per instruction). */
-const MAX_FUNCTIONS = 100_000;
+
 
 export class FunctionIndex {
   /** Flattened ranges sorted by begin, each pointing at its function. */
@@ -206,7 +204,7 @@ function descendOne(
   const work = [start];
   while (work.length > 0 && seen.size < 100_000) {
     let rva = work.pop() as number;
-    while (!seen.has(rva) && isCode(image, rva) && (rva === start || !stopAt(rva))) {
+    while (!seen.has(rva) && isCode(image, rva) && (rva === start || !stopAt(rva)) && seen.size < 100_000) {
       const insn = reader.flowAt(rva);
       if (!insn || insn.flow === 'invalid') break;
       seen.set(rva, insn);
@@ -257,11 +255,13 @@ export function discoverByDescent(image: PeImage, reader: CodeReader): FunctionI
   for (const rva of names.keys()) addStrong(rva, 'export');
   const weak = relocatedCodePointers(image);
 
+  const { descentInstructions, descentFunctions } = reader.limits;
   const decoded = new Map<number, FlowInsn>();
   const work: number[] = [...strong.keys(), ...weak];
-  while (work.length > 0 && decoded.size < MAX_DESCENT_INSTRUCTIONS) {
+  while (work.length > 0 && decoded.size < descentInstructions) {
     let rva = work.pop() as number;
-    while (!decoded.has(rva) && isCode(image, rva)) {
+    // The limit is checked per instruction: one straight run can be the whole section.
+    while (!decoded.has(rva) && isCode(image, rva) && decoded.size < descentInstructions) {
       const insn = reader.flowAt(rva);
       if (!insn || insn.flow === 'invalid') break;
       decoded.set(rva, insn);
@@ -302,18 +302,18 @@ export function discoverByDescent(image: PeImage, reader: CodeReader): FunctionI
     functions.push(fn);
   };
   for (const [rva, source] of strong) {
-    if (functions.length >= MAX_FUNCTIONS) break;
+    if (functions.length >= descentFunctions) break;
     claim(rva, source);
   }
   for (const rva of weak) {
-    if (functions.length >= MAX_FUNCTIONS) break;
+    if (functions.length >= descentFunctions) break;
     claim(rva, 'pointer');
   }
   const truncated =
-    decoded.size >= MAX_DESCENT_INSTRUCTIONS
-      ? `function discovery stopped after ${MAX_DESCENT_INSTRUCTIONS.toLocaleString('en-US')} instructions`
-      : functions.length >= MAX_FUNCTIONS
-        ? `function discovery stopped after ${MAX_FUNCTIONS.toLocaleString('en-US')} functions`
+    decoded.size >= descentInstructions
+      ? `function discovery stopped after ${descentInstructions.toLocaleString('en-US')} instructions`
+      : functions.length >= descentFunctions
+        ? `function discovery stopped after ${descentFunctions.toLocaleString('en-US')} functions`
         : undefined;
   return new FunctionIndex(functions, truncated);
 }

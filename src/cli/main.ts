@@ -12,7 +12,7 @@ import { TOOL_VERSION } from '../version.js';
 import { renderRuleDoc, wdkEquivalents } from '../rules/docs.js';
 import { findRule, rules } from '../rules/index.js';
 import { runExplain, UsageError } from './explain-command.js';
-import { checkOutputPath, OutputPathError, sarifPaths, writeReportFile } from './output.js';
+import { checkOutputPath, OutputPathError, renderIsolated, sarifPaths, writeReportFile } from './output.js';
 import { visible } from '../report/terminal-safe.js';
 import type { ScanReport } from '../report/model.js';
 import { applyPolicy, ConfigError } from '../config/index.js';
@@ -260,40 +260,6 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
     return ExitCode.output;
   }
   return report.summary.exitCode;
-}
-
-/**
- * Renders the report; if that fails, finds the files whose part cannot be rendered and
- * reports them as errors, so one odd file never costs the reports of the others.
- */
-function renderIsolated(render: (r: ScanReport) => string, report: ScanReport): string {
-  try {
-    return render(report);
-  } catch {
-    const files = report.files.map((f): FileReport => {
-      try {
-        render({ ...report, files: [f] });
-        return f;
-      } catch (e) {
-        return {
-          path: f.path,
-          sha256: f.sha256,
-          size: f.size,
-          status: 'error',
-          error: `the report for this file could not be rendered: ${e instanceof Error ? e.message : String(e)}`,
-          errorCode: 'RENDER_FAILED',
-          kind: f.kind,
-          kernelMode: f.kernelMode,
-          machine: f.machine,
-          verdict: 'unknown',
-          callSiteAnalysis: f.callSiteAnalysis,
-          findings: [],
-          problems: [],
-        };
-      }
-    });
-    return render({ ...report, files });
-  }
 }
 
 function renderRuleList(): string {

@@ -1,6 +1,7 @@
 import { open, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { FileReport, ScanReport } from '../report/model.js';
 import { SCAN_ROOT_ID, type SarifLocation, type SarifOptions } from '../report/sarif.js';
 
 /**
@@ -87,5 +88,39 @@ export async function writeReportFile(output: string, text: string): Promise<voi
   } catch (e) {
     await rm(temp, { force: true }).catch(() => undefined);
     throw e;
+  }
+}
+
+/**
+ * Renders the report; if that fails, finds the files whose part cannot be rendered and
+ * reports them as errors, so one odd file never costs the reports of the others.
+ */
+export function renderIsolated(render: (r: ScanReport) => string, report: ScanReport): string {
+  try {
+    return render(report);
+  } catch {
+    const files = report.files.map((f): FileReport => {
+      try {
+        render({ ...report, files: [f] });
+        return f;
+      } catch (e) {
+        return {
+          path: f.path,
+          sha256: f.sha256,
+          size: f.size,
+          status: 'error',
+          error: `the report for this file could not be rendered: ${e instanceof Error ? e.message : String(e)}`,
+          errorCode: 'RENDER_FAILED',
+          kind: f.kind,
+          kernelMode: f.kernelMode,
+          machine: f.machine,
+          verdict: 'unknown',
+          callSiteAnalysis: f.callSiteAnalysis,
+          findings: [],
+          problems: [],
+        };
+      }
+    });
+    return render({ ...report, files });
   }
 }

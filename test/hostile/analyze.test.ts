@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze, MAX_CHECKED_CALLS, MAX_FINDINGS_PER_RULE } from '../../src/analyze.js';
+import { codeModelOf } from '../../src/analysis/code-model.js';
+import { parsePe } from '../../src/pe/index.js';
 import { defineRule } from '../../src/rules/types.js';
 import { imageFixtures } from '../helpers/paths.js';
 import { callChain, hostileInputs, manyAllocatorCalls, manyBranches, manyStraddlingRelocations } from './inputs.js';
@@ -72,6 +74,16 @@ describe('item 3: no quadratic work, bounded budgets', () => {
     const report = analyze(callChain(400_000));
     assert.equal(report.callSiteAnalysis, 'incomplete');
     assert.ok(report.incompleteAnalysis?.some((i) => i.part === 'function-discovery' && /stopped after/.test(i.reason)));
+  });
+  it('descent stops at its instruction limit inside one straight run of code (not only between runs)', () => {
+    const report = analyze(callChain(400_000), { limits: { descentInstructions: 10_000 } });
+    assert.ok(report.incompleteAnalysis?.some((i) => i.part === 'function-discovery' && /after 10,000 instructions/.test(i.reason)), JSON.stringify(report.incompleteAnalysis));
+    const parsed = parsePe(callChain(400_000));
+    assert.ok(parsed.ok);
+    const model = codeModelOf(parsed.image, { descentInstructions: 10_000 });
+    assert.ok(!('supported' in model));
+    assert.ok(model.functions.functions.length > 0);
+    assert.ok(model.budget.used.instructions <= 10_000, `${model.budget.used.instructions} instructions decoded`);
   });
   it('a decoded-instruction budget turns into "incomplete analysis" per rule, with the findings made before it', () => {
     const report = analyze(callChain(400_000), { limits: { instructions: 50_000 } });

@@ -222,3 +222,21 @@ describe('item 7: the report never overwrites an input', () => {
     mkdirSync(join(dir, 'sub'));
   });
 });
+
+describe('a renderer failure costs only the file it fails on', () => {
+  it('the other files are rendered; the failing one becomes a one-line error', async () => {
+    const { renderIsolated } = await import('../../src/cli/output.js');
+    const { analyze } = await import('../../src/analyze.js');
+    const { renderJson } = await import('../../src/report/json.js');
+    const files = [WX, CLEAN].map((p) => analyze(new Uint8Array(readFileSync(p)), { path: p }));
+    const report = { tool: { name: 'hvci', version: '0', informationUri: 'x' }, files, walkErrors: [], summary: {} } as unknown as ScanReport;
+    const render = (r: ScanReport) => {
+      if (r.files.some((f) => f.path === WX && f.status === 'analyzed')) throw new RangeError('Invalid string length');
+      return renderJson(r);
+    };
+    const out = JSON.parse(renderIsolated(render, report)) as ScanReport;
+    assert.equal(out.files[0]?.status, 'error');
+    assert.match(out.files[0]?.error ?? '', /could not be rendered: Invalid string length/);
+    assert.equal(out.files[1]?.verdict, 'compatible');
+  });
+});
