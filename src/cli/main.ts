@@ -1,23 +1,23 @@
 #!/usr/bin/env node
 import { constants as bufferConstants } from 'node:buffer';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { renderHtml } from '../report/html.js';
-import { renderJson } from '../report/json.js';
-import { renderSarif } from '../report/sarif.js';
+import { htmlWriter } from '../report/html.js';
+import { jsonlWriter, jsonWriter } from '../report/json.js';
+import { sarifWriter } from '../report/sarif.js';
 import type { FileReport } from '../report/model.js';
-import { ExitCode, type FailOn } from '../report/summary.js';
-import { renderText } from '../report/text.js';
+import { ExitCode, type FailOn, SummaryCounter } from '../report/summary.js';
+import { textWriter } from '../report/text.js';
+import type { ReportWriter } from '../report/writer.js';
 import { DEFAULT_TARGET_OS, parseTargetOs, TARGET_OS_NAMES, type TargetOs } from '../rules/target-os.js';
-import { TOOL_VERSION } from '../version.js';
+import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { renderRuleDoc, wdkEquivalents } from '../rules/docs.js';
 import { findRule, rules } from '../rules/index.js';
 import { runExplain, UsageError } from './explain-command.js';
-import { checkOutputPath, OutputPathError, renderIsolated, sarifPaths, writeReportFile } from './output.js';
+import { checkOutputPath, fileSink, OutputPathError, renderFileSafely, type ReportSink, sarifPaths, stdoutSink } from './output.js';
 import { visible } from '../report/terminal-safe.js';
-import type { ScanReport } from '../report/model.js';
-import { applyPolicy, ConfigError } from '../config/index.js';
+import { applyPolicyToFile, ConfigError } from '../config/index.js';
 import { ignoreFilter, loadBaseline, loadConfig, relativePath } from './policy-files.js';
-import { scanCounting } from './scan-command.js';
+import { scanEach } from './scan-command.js';
 import { describe } from './walk.js';
 
 const EXAMPLES = `
@@ -85,7 +85,7 @@ function sizeArg(value: string): number {
 }
 
 interface ScanFlags {
-  format: 'text' | 'json' | 'sarif' | 'html';
+  format: 'text' | 'json' | 'jsonl' | 'sarif' | 'html';
   output?: string;
   root?: string;
   targetOs: TargetOs;
@@ -111,7 +111,7 @@ export function buildProgram(): Command {
     .command('scan')
     .description('Check .sys files (or directories of them, recursively) for HVCI incompatibilities.')
     .argument('<paths...>', 'driver files or directories')
-    .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'sarif', 'html']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'jsonl', 'sarif', 'html']).default('text'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--root <dir>', 'SARIF: file locations are relative to this directory (default: the current one)')
     .option(
@@ -209,57 +209,76 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
   const showProgress = stderr.isTTY === true && !flags.quiet;
   const errorColor = useColor(stderr, flags);
   const baseline = flags.baseline === undefined ? undefined : await loadBaseline(flags.baseline);
-  const ignore = ignoreFilter(flags.loaded.config);
-  const outcome = await scanCounting(paths, {
-    ...(ignore ? { ignore } : {}),
-    targetOs: flags.targetOs,
-    failOn: flags.failOn,
-    maxFileSize: flags.maxFileSize,
-    onFile: showProgress ? (path, i) => stderr.write(`\r\x1b[K[${i + 1}] ${visible(path)}`) : undefined,
-    onError: (file: FileReport) => {
-      if (showProgress) stderr.write('\r\x1b[K');
-      stderr.write(`${errorColor ? '\x1b[35mhvci:\x1b[0m' : 'hvci:'} ${visible(file.path)}: ${visible(file.error ?? '')}\n`);
-    },
-  } as Parameters<typeof scanCounting>[1]);
   const config = flags.loaded.config;
-  const report =
-    config || baseline
-      ? applyPolicy(outcome.report, {
-          ...(config ? { config } : {}),
-          ...(baseline ? { baseline } : {}),
-          relativePath,
-          ignored: outcome.ignored,
-        })
-      : outcome.report;
-  if (showProgress) stderr.write('\r\x1b[K');
-  for (const w of report.walkErrors) stderr.write(`hvci: ${visible(w.path)}: ${visible(w.error)}\n`);
-  if (flags.verbose) for (const w of report.skippedFiles ?? []) stderr.write(`hvci: ${visible(w.path)}: ${visible(w.reason)}\n`);
-
+  const ignore = ignoreFilter(config);
+  const policy = config || baseline ? { ...(config ? { config } : {}), ...(baseline ? { baseline } : {}), relativePath } : undefined;
   const toFile = flags.output !== undefined;
-  const render = (r: ScanReport): string =>
-    flags.format === 'json'
-      ? renderJson(r)
-      : flags.format === 'sarif'
-        ? renderSarif(r, sarifPaths(flags.root ?? process.cwd()))
-        : flags.format === 'html'
-          ? renderHtml(r)
-          : renderText(r, {
-              color: !toFile && useColor(process.stdout, flags),
-              verbose: flags.verbose === true,
-              quiet: flags.quiet === true,
-            });
-  const text = renderIsolated(render, report);
-  if (!toFile) {
-    process.stdout.write(text);
-    return report.summary.exitCode;
-  }
+  const writer = reportWriter(flags, !toFile && useColor(process.stdout, flags));
+  const clearProgress = () => {
+    if (showProgress) stderr.write('\r\x1b[K');
+  };
+
+  let sink: ReportSink;
   try {
-    await writeReportFile(flags.output as string, text);
+    sink = toFile ? await fileSink(flags.output as string) : stdoutSink();
   } catch (e) {
     stderr.write(`hvci: cannot write the report to ${visible(flags.output as string)}: ${visible(describe(e))}\n`);
     return ExitCode.output;
   }
-  return report.summary.exitCode;
+  // Each file's report is written as soon as it is made; only the summary counts stay.
+  const counter = new SummaryCounter(flags.failOn);
+  try {
+    await sink.write(writer.begin({ tool: { name: TOOL_NAME, version: TOOL_VERSION, informationUri: INFORMATION_URI } }));
+    const outcome = await scanEach(
+      paths,
+      {
+        ...(ignore ? { ignore } : {}),
+        targetOs: flags.targetOs,
+        failOn: flags.failOn,
+        maxFileSize: flags.maxFileSize,
+        ...(showProgress ? { onFile: (path: string, i: number) => stderr.write(`\r\x1b[K[${i + 1}] ${visible(path)}`) } : {}),
+        onError: (file: FileReport) => {
+          clearProgress();
+          stderr.write(`${errorColor ? '\x1b[35mhvci:\x1b[0m' : 'hvci:'} ${visible(file.path)}: ${visible(file.error ?? '')}\n`);
+        },
+      },
+      async (raw) => {
+        const rendered = renderFileSafely(writer, policy ? applyPolicyToFile(raw, policy) : raw);
+        counter.add(rendered.file);
+        if (!toFile && process.stdout.isTTY) clearProgress();
+        await sink.write(rendered.text);
+      },
+    );
+    clearProgress();
+    const { walk } = outcome;
+    for (const w of walk.errors) stderr.write(`hvci: ${visible(w.path)}: ${visible(w.error)}\n`);
+    if (flags.verbose) for (const w of walk.special) stderr.write(`hvci: ${visible(w.path)}: ${visible(w.reason)}\n`);
+    const summary = counter.summary({ skipped: walk.skipped, targetOs: flags.targetOs.name, walkErrors: walk.errors.length, ignored: outcome.ignored });
+    await sink.write(writer.end({ walkErrors: walk.errors, ...(walk.special.length > 0 ? { skippedFiles: walk.special } : {}), summary }));
+    await sink.close();
+    return summary.exitCode;
+  } catch (e) {
+    await sink.abort();
+    if (!toFile) throw e;
+    clearProgress();
+    stderr.write(`hvci: cannot write the report to ${visible(flags.output as string)}: ${visible(describe(e))}\n`);
+    return ExitCode.output;
+  }
+}
+
+function reportWriter(flags: ScanFlags, color: boolean): ReportWriter {
+  switch (flags.format) {
+    case 'json':
+      return jsonWriter();
+    case 'jsonl':
+      return jsonlWriter();
+    case 'sarif':
+      return sarifWriter(sarifPaths(flags.root ?? process.cwd()));
+    case 'html':
+      return htmlWriter();
+    default:
+      return textWriter({ color, verbose: flags.verbose === true, quiet: flags.quiet === true });
+  }
 }
 
 function renderRuleList(): string {

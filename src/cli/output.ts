@@ -1,7 +1,9 @@
-import { open, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { FileReport, ScanReport } from '../report/model.js';
+import type { FileReport } from '../report/model.js';
+import type { ReportWriter } from '../report/writer.js';
 import { SCAN_ROOT_ID, type SarifLocation, type SarifOptions } from '../report/sarif.js';
 
 /**
@@ -69,58 +71,86 @@ async function startsWithMz(path: string): Promise<boolean> {
   }
 }
 
-/**
- * Writes the report next to its destination and renames it into place, so a failed or
- * interrupted write never leaves half a report (or destroys the previous one). A device or
- * pipe (-o /dev/stdout) is written directly; a symlink is followed, not replaced.
- */
-export async function writeReportFile(output: string, text: string): Promise<void> {
-  const existing = await stat(output).catch(() => undefined);
-  if (existing && !existing.isFile()) {
-    await writeFile(output, text);
-    return;
-  }
-  const target = existing ? await realpath(output) : resolve(output);
-  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
-  try {
-    await writeFile(temp, text, { flag: 'wx' });
-    await rename(temp, target);
-  } catch (e) {
-    await rm(temp, { force: true }).catch(() => undefined);
-    throw e;
-  }
+/** Where a streamed report goes: stdout, or a file written aside and renamed into place at the end. */
+export interface ReportSink {
+  write(text: string): Promise<void>;
+  /** Finishes the report (the rename, for a file). */
+  close(): Promise<void>;
+  /** Drops a half-written report file. */
+  abort(): Promise<void>;
+}
+
+export function stdoutSink(): ReportSink {
+  return {
+    write: async (text) => {
+      if (text.length > 0 && !process.stdout.write(text)) await once(process.stdout, 'drain');
+    },
+    close: async () => undefined,
+    abort: async () => undefined,
+  };
 }
 
 /**
- * Renders the report; if that fails, finds the files whose part cannot be rendered and
- * reports them as errors, so one odd file never costs the reports of the others.
+ * A report file: written beside its destination and renamed into place by close(), so a
+ * failed or interrupted scan never leaves half a report (or destroys the previous one). A
+ * device or pipe (-o /dev/stdout) is written directly; a symlink is followed, not replaced.
  */
-export function renderIsolated(render: (r: ScanReport) => string, report: ScanReport): string {
+export async function fileSink(output: string): Promise<ReportSink> {
+  const existing = await stat(output).catch(() => undefined);
+  if (existing && !existing.isFile()) {
+    const handle = await open(output, 'w');
+    return {
+      write: async (text) => void (await handle.write(text)),
+      close: () => handle.close(),
+      abort: () => handle.close(),
+    };
+  }
+  const target = existing ? await realpath(output) : resolve(output);
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+  const handle = await open(temp, 'wx');
+  let closed = false;
+  const closeHandle = async () => {
+    if (!closed) {
+      closed = true;
+      await handle.close();
+    }
+  };
+  return {
+    write: async (text) => void (await handle.write(text)),
+    close: async () => {
+      await closeHandle();
+      await rename(temp, target);
+    },
+    abort: async () => {
+      await closeHandle().catch(() => undefined);
+      await rm(temp, { force: true }).catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * One file's part of the report; if rendering it fails, that file is reported as an error
+ * instead, so one odd file never costs the reports of the others.
+ */
+export function renderFileSafely(writer: ReportWriter, file: FileReport): { text: string; file: FileReport } {
   try {
-    return render(report);
-  } catch {
-    const files = report.files.map((f): FileReport => {
-      try {
-        render({ ...report, files: [f] });
-        return f;
-      } catch (e) {
-        return {
-          path: f.path,
-          sha256: f.sha256,
-          size: f.size,
-          status: 'error',
-          error: `the report for this file could not be rendered: ${e instanceof Error ? e.message : String(e)}`,
-          errorCode: 'RENDER_FAILED',
-          kind: f.kind,
-          kernelMode: f.kernelMode,
-          machine: f.machine,
-          verdict: 'unknown',
-          callSiteAnalysis: f.callSiteAnalysis,
-          findings: [],
-          problems: [],
-        };
-      }
-    });
-    return render({ ...report, files });
+    return { text: writer.file(file), file };
+  } catch (e) {
+    const failed: FileReport = {
+      path: file.path,
+      sha256: file.sha256,
+      size: file.size,
+      status: 'error',
+      error: `the report for this file could not be rendered: ${e instanceof Error ? e.message : String(e)}`,
+      errorCode: 'RENDER_FAILED',
+      kind: file.kind,
+      kernelMode: file.kernelMode,
+      machine: file.machine,
+      verdict: 'unknown',
+      callSiteAnalysis: file.callSiteAnalysis,
+      findings: [],
+      problems: [],
+    };
+    return { text: writer.file(failed), file: failed };
   }
 }

@@ -19,20 +19,42 @@ export interface ScanOptions {
   ignore?: (path: string) => boolean;
 }
 
-/** A scan, and how many files `ignore` left out. */
+/** What a streamed scan found besides the files: walk errors, skipped files, ignored count. */
 export interface ScanOutcome {
-  report: ScanReport;
+  walk: WalkOutcome;
   ignored: number;
 }
 
-/** Scans files and directories; one file in memory at a time. */
+/** Scans files and directories into one report (the library's whole-report form). */
 export async function scan(inputs: readonly string[], options: ScanOptions): Promise<ScanReport> {
-  return (await scanCounting(inputs, options)).report;
+  const files: FileReport[] = [];
+  const outcome = await scanEach(inputs, options, (f) => {
+    files.push(f);
+  });
+  return {
+    tool: { name: TOOL_NAME, version: TOOL_VERSION, informationUri: INFORMATION_URI },
+    files,
+    walkErrors: outcome.walk.errors,
+    ...(outcome.walk.special.length > 0 ? { skippedFiles: outcome.walk.special } : {}),
+    summary: summarize(files, {
+      skipped: outcome.walk.skipped,
+      targetOs: options.targetOs.name,
+      failOn: options.failOn,
+      walkErrors: outcome.walk.errors.length,
+    }),
+  };
 }
 
-export async function scanCounting(inputs: readonly string[], options: ScanOptions): Promise<ScanOutcome> {
+/**
+ * Scans files and directories, handing each file's report to `onReport` as soon as it is
+ * made, in walk order; one file in memory at a time (the CLI streams them into the report).
+ */
+export async function scanEach(
+  inputs: readonly string[],
+  options: ScanOptions,
+  onReport: (report: FileReport, index: number) => void | Promise<void>,
+): Promise<ScanOutcome> {
   const outcome: WalkOutcome = { skipped: 0, errors: [], special: [] };
-  const files: FileReport[] = [];
   let index = 0;
   let ignored = 0;
   for await (const entry of walk(inputs, outcome)) {
@@ -40,24 +62,12 @@ export async function scanCounting(inputs: readonly string[], options: ScanOptio
       ignored++;
       continue;
     }
-    options.onFile?.(entry.path, index++);
+    options.onFile?.(entry.path, index);
     const report = await scanFile(entry, options);
     if (report.status === 'error') options.onError?.(report);
-    files.push(report);
+    await onReport(report, index++);
   }
-  const report: ScanReport = {
-    tool: { name: TOOL_NAME, version: TOOL_VERSION, informationUri: INFORMATION_URI },
-    files,
-    walkErrors: outcome.errors,
-    ...(outcome.special.length > 0 ? { skippedFiles: outcome.special } : {}),
-    summary: summarize(files, {
-      skipped: outcome.skipped,
-      targetOs: options.targetOs.name,
-      failOn: options.failOn,
-      walkErrors: outcome.errors.length,
-    }),
-  };
-  return { report, ignored };
+  return { walk: outcome, ignored };
 }
 
 /** One file's report; nothing that goes wrong here escapes to stop the scan. */

@@ -50,34 +50,36 @@ export function parseBaseline(text: string, source: string): Baseline {
   return { source, keys };
 }
 
-export function applyPolicy(report: ScanReport, options: PolicyOptions): ScanReport {
+/** Applies the config and baseline to one file's report (streamed scans call this per file). */
+export function applyPolicyToFile(file: FileReport, options: PolicyOptions): FileReport {
   const { config, baseline } = options;
-  let suppressedCount = 0;
-  const files = report.files.map((file): FileReport => {
-    if (file.status !== 'analyzed') return file;
-    const rel = options.relativePath(file.path);
-    const kept: Finding[] = [];
-    const suppressed: Finding[] = [...(file.suppressed ?? [])];
-    for (const original of file.findings) {
-      const setting = config?.rules?.[original.ruleId];
-      if (setting === 'off') continue;
-      const f: Finding = setting ? { ...original, severity: setting } : original;
-      const rule = config?.suppressions?.find(
-        (s) =>
-          (s.ruleId === '*' || s.ruleId === f.ruleId) &&
-          (s.path === undefined || matchesAny(rel, [s.path])) &&
-          (s.fingerprint === undefined || s.fingerprint === f.fingerprint),
-      );
-      if (rule) suppressed.push({ ...f, suppression: { kind: 'config', reason: rule.reason } });
-      else if (baseline && f.fingerprint && baseline.keys.has(baselineKey(file.path, f.fingerprint))) {
-        suppressed.push({ ...f, suppression: { kind: 'baseline', reason: `already in the baseline ${baseline.source}` } });
-      } else kept.push(f);
-    }
-    suppressedCount += suppressed.length;
-    const out: FileReport = { ...file, findings: kept, verdict: verdictOf(kept) };
-    if (suppressed.length > 0) out.suppressed = suppressed;
-    return out;
-  });
+  if (file.status !== 'analyzed') return file;
+  const rel = options.relativePath(file.path);
+  const kept: Finding[] = [];
+  const suppressed: Finding[] = [...(file.suppressed ?? [])];
+  for (const original of file.findings) {
+    const setting = config?.rules?.[original.ruleId];
+    if (setting === 'off') continue;
+    const f: Finding = setting ? { ...original, severity: setting } : original;
+    const rule = config?.suppressions?.find(
+      (s) =>
+        (s.ruleId === '*' || s.ruleId === f.ruleId) &&
+        (s.path === undefined || matchesAny(rel, [s.path])) &&
+        (s.fingerprint === undefined || s.fingerprint === f.fingerprint),
+    );
+    if (rule) suppressed.push({ ...f, suppression: { kind: 'config', reason: rule.reason } });
+    else if (baseline && f.fingerprint && baseline.keys.has(baselineKey(file.path, f.fingerprint))) {
+      suppressed.push({ ...f, suppression: { kind: 'baseline', reason: `already in the baseline ${baseline.source}` } });
+    } else kept.push(f);
+  }
+  const out: FileReport = { ...file, findings: kept, verdict: verdictOf(kept) };
+  if (suppressed.length > 0) out.suppressed = suppressed;
+  return out;
+}
+
+export function applyPolicy(report: ScanReport, options: PolicyOptions): ScanReport {
+  const files = report.files.map((file) => applyPolicyToFile(file, options));
+  const suppressedCount = files.reduce((n, f) => n + (f.suppressed?.length ?? 0), 0);
   const s = report.summary;
   const summary = summarize(files, { skipped: s.skipped, targetOs: s.targetOs, failOn: s.failOn, walkErrors: report.walkErrors.length });
   if (suppressedCount > 0) summary.suppressed = suppressedCount;

@@ -9,6 +9,7 @@
  */
 import type { FileReport, Finding, ImageFacts, ScanReport, Verdict } from './model.js';
 import { visible } from './terminal-safe.js';
+import { type ReportHead, type ReportWriter, renderWith } from './writer.js';
 
 export interface HtmlOptions {
   /** Page title; default "hvci report". */
@@ -40,53 +41,74 @@ const BAR_H = 44;
 
 /** Renders the whole report as one HTML document. */
 export function renderHtml(report: ScanReport, options: HtmlOptions = {}): string {
-  const title = options.title ?? 'hvci report';
-  const s = report.summary;
-  const body = [
-    `<header><h1>${esc(title)}</h1>`,
-    `<p class="meta">${esc(report.tool.name)} ${esc(report.tool.version)} · target OS ${esc(s.targetOs)} · fail on ${esc(s.failOn)} · exit code ${s.exitCode}${
-      options.generated ? ` · ${esc(options.generated)}` : ''
-    }</p>`,
-    `<p class="totals">${s.files} file${s.files === 1 ? '' : 's'} (${s.kernelDrivers} kernel-mode): `,
-    `<span class="v-incompatible">${s.incompatible} incompatible</span>, <span class="v-warnings">${s.warnings} with warnings</span>, `,
-    `<span class="v-compatible">${s.compatible} compatible</span>${s.errors ? `, <span class="v-unknown">${s.errors} not analysed</span>` : ''}.`,
-    `${s.suppressed ? ` ${s.suppressed} finding${s.suppressed === 1 ? '' : 's'} suppressed (baseline or config).` : ''}</p></header>`,
-    summaryTable(report),
-    ...report.files.map((f, i) => fileSection(f, i)),
-    report.walkErrors.length
-      ? `<section><h2>Paths that could not be read</h2><ul>${report.walkErrors.map((w) => `<li><code>${esc(w.path)}</code>: ${esc(w.error)}</li>`).join('')}</ul></section>`
-      : '',
-    `<footer>Severities: <b>error</b> — Windows refuses or breaks the driver under Memory Integrity (HVCI); <b>warning</b> — depends on the Windows version or rests on an unconfirmed fact; <b>note</b> — information. Rule pages: <code>docs/rules/&lt;rule&gt;.md</code>, or <code>hvci rules &lt;rule&gt;</code>.</footer>`,
-  ];
-  return [
-    '<!doctype html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    // Self-contained by construction: nothing may be fetched, nothing may run.
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${esc(title)}</title>`,
-    `<style>${CSS}</style>`,
-    '</head>',
-    '<body>',
-    ...body,
-    '</body>',
-    '</html>',
-    '',
-  ].join('\n');
+  return renderWith(htmlWriter(options), report);
 }
 
-function summaryTable(report: ScanReport): string {
-  const rows = report.files.map((f, i) => {
-    const count = (sev: string) => f.findings.filter((x) => x.severity === sev).length;
-    return `<tr><td><a href="#file-${i}">${esc(f.path)}</a></td><td>${esc(KIND_LABEL[f.kind] ?? f.kind)}</td><td>${esc(f.machine)}</td><td>${verdictBadge(
-      f.verdict,
-    )}</td><td class="num">${count('error')}</td><td class="num">${count('warning')}</td><td class="num">${count('note')}</td></tr>`;
-  });
-  return `<section><h2>Summary</h2><table class="summary"><thead><tr><th>file</th><th>kind</th><th>machine</th><th>verdict</th><th>errors</th><th>warnings</th><th>notes</th></tr></thead><tbody>${rows.join(
-    '',
-  )}</tbody></table></section>`;
+/**
+ * HTML, streamed: each file's section is written as it is analysed; the header with the
+ * totals and the summary table (one short row per file is all that is kept) come last and
+ * are shown first by CSS order — the page has no script.
+ */
+export function htmlWriter(options: HtmlOptions = {}): ReportWriter {
+  const title = options.title ?? 'hvci report';
+  const rows: string[] = [];
+  let tool: ReportHead['tool'] = { name: 'hvci', version: '', informationUri: '' };
+  return {
+    begin: (head) => {
+      tool = head.tool;
+      return [
+        '<!doctype html>',
+        '<html lang="en">',
+        '<head>',
+        '<meta charset="utf-8">',
+        // Self-contained by construction: nothing may be fetched, nothing may run.
+        `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        `<title>${esc(title)}</title>`,
+        `<style>${CSS}</style>`,
+        '</head>',
+        '<body>',
+        '<div class="page">',
+        '',
+      ].join('\n');
+    },
+    file: (f) => {
+      const i = rows.length;
+      rows.push(summaryRow(f, i));
+      return `${fileSection(f, i)}\n`;
+    },
+    end: (tail) => {
+      const s = tail.summary;
+      return [
+        tail.walkErrors.length
+          ? `<section><h2>Paths that could not be read</h2><ul>${tail.walkErrors.map((w) => `<li><code>${esc(w.path)}</code>: ${esc(w.error)}</li>`).join('')}</ul></section>`
+          : '',
+        `<header><h1>${esc(title)}</h1>`,
+        `<p class="meta">${esc(tool.name)} ${esc(tool.version)} · target OS ${esc(s.targetOs)} · fail on ${esc(s.failOn)} · exit code ${s.exitCode}${
+          options.generated ? ` · ${esc(options.generated)}` : ''
+        }</p>`,
+        `<p class="totals">${s.files} file${s.files === 1 ? '' : 's'} (${s.kernelDrivers} kernel-mode): `,
+        `<span class="v-incompatible">${s.incompatible} incompatible</span>, <span class="v-warnings">${s.warnings} with warnings</span>, `,
+        `<span class="v-compatible">${s.compatible} compatible</span>${s.errors ? `, <span class="v-unknown">${s.errors} not analysed</span>` : ''}.`,
+        `${s.suppressed ? ` ${s.suppressed} finding${s.suppressed === 1 ? '' : 's'} suppressed (baseline or config).` : ''}</p></header>`,
+        `<section class="summary-section"><h2>Summary</h2><table class="summary"><thead><tr><th>file</th><th>kind</th><th>machine</th><th>verdict</th><th>errors</th><th>warnings</th><th>notes</th></tr></thead><tbody>${rows.join(
+          '',
+        )}</tbody></table></section>`,
+        `<footer>Severities: <b>error</b> — Windows refuses or breaks the driver under Memory Integrity (HVCI); <b>warning</b> — depends on the Windows version or rests on an unconfirmed fact; <b>note</b> — information. Rule pages: <code>docs/rules/&lt;rule&gt;.md</code>, or <code>hvci rules &lt;rule&gt;</code>.</footer>`,
+        '</div>',
+        '</body>',
+        '</html>',
+        '',
+      ].join('\n');
+    },
+  };
+}
+
+function summaryRow(f: FileReport, i: number): string {
+  const count = (sev: string) => f.findings.filter((x) => x.severity === sev).length;
+  return `<tr><td><a href="#file-${i}">${esc(f.path)}</a></td><td>${esc(KIND_LABEL[f.kind] ?? f.kind)}</td><td>${esc(f.machine)}</td><td>${verdictBadge(
+    f.verdict,
+  )}</td><td class="num">${count('error')}</td><td class="num">${count('warning')}</td><td class="num">${count('note')}</td></tr>`;
 }
 
 function verdictBadge(v: Verdict): string {
@@ -275,6 +297,8 @@ export function esc(s: string): string {
 const CSS = `
 :root { color-scheme: light; --red:#c62828; --amber:#b26a00; --green:#2e7d32; --grey:#5f6368; }
 * { box-sizing: border-box; }
+.page { display: flex; flex-direction: column; }
+.page > header { order: -2; } .page > .summary-section { order: -1; } .page > footer { order: 1; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1040px; padding: 16px 24px 48px; color: #202124; background: #fff; }
 h1 { font-size: 22px; margin: 8px 0 4px; } h2 { font-size: 17px; margin: 0 0 6px; word-break: break-all; }
 code, pre { font-family: ui-monospace, "Cascadia Mono", Consolas, "DejaVu Sans Mono", monospace; font-size: 12.5px; }

@@ -17,6 +17,7 @@ import { rules as registry } from '../rules/index.js';
 import type { RuleMeta, Severity } from '../rules/types.js';
 import { SARIF_FINGERPRINT_KEY } from './fingerprint.js';
 import type { FileReport, Finding, ScanReport } from './model.js';
+import { indentedJson, type ReportHead, type ReportWriter, renderWith } from './writer.js';
 
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
 /** The uriBaseId that result locations are relative to (the scan root). */
@@ -51,24 +52,29 @@ export function defaultHelpBaseUri(version: string): string {
 
 /** Renders the scan as a SARIF 2.1.0 log (JSON text). */
 export function renderSarif(report: ScanReport, options: SarifOptions = {}): string {
-  return JSON.stringify(toSarif(report, options), null, 2) + '\n';
+  return renderWith(sarifWriter(options), report);
 }
 
+/** The log as an object (tests, library users). */
 export function toSarif(report: ScanReport, options: SarifOptions = {}): Sarif.Log {
+  return JSON.parse(renderSarif(report, options)) as Sarif.Log;
+}
+
+/**
+ * SARIF, streamed: results are written as files arrive; the artifacts (one small entry per
+ * file), the invocation with its notifications and the tool with its rules come after them —
+ * key order means nothing in JSON, and a rule id met only in a finding still gets a descriptor.
+ */
+export function sarifWriter(options: SarifOptions = {}): ReportWriter {
   const locate = options.locate ?? ((path: string) => ({ uri: path.replace(/\\/g, '/') }));
-  const helpBase = options.helpBaseUri ?? defaultHelpBaseUri(report.tool.version);
   const metas = (options.rules ?? registry).map((r) => r.meta);
   const ruleIndex = new Map(metas.map((m, i) => [m.id, i]));
-  // A finding from a rule not in the list (a plug-in rule) still gets a descriptor.
-  for (const f of allFindings(report)) {
-    if (!ruleIndex.has(f.ruleId)) {
-      ruleIndex.set(f.ruleId, metas.length);
-      metas.push({ id: f.ruleId, defaultSeverity: f.severity, docs: { title: f.ruleId, description: f.message, resolution: f.fix, ruleBook: '-' }, messages: {} });
-    }
-  }
-
   const artifacts: Sarif.Artifact[] = [];
   const artifactIndex = new Map<string, number>();
+  const notifications: Sarif.Notification[] = [];
+  let results = 0;
+  let tool: ReportHead['tool'] | undefined;
+
   const artifactLocation = (path: string): Sarif.ArtifactLocation => {
     const loc = locate(path);
     let index = artifactIndex.get(path);
@@ -79,59 +85,90 @@ export function toSarif(report: ScanReport, options: SarifOptions = {}): Sarif.L
     }
     return { ...withBase(loc), index };
   };
-
-  const results: Sarif.Result[] = [];
-  const notifications: Sarif.Notification[] = [];
-  for (const file of report.files) {
-    const location = artifactLocation(file.path);
-    const artifact = artifacts[location.index as number] as Sarif.Artifact;
-    artifact.length = file.size;
-    if (file.sha256) artifact.hashes = { 'sha-256': file.sha256 };
-    if (file.status === 'error') {
-      notifications.push({
-        level: 'error',
-        message: { text: `${file.path}: could not be analysed: ${file.error ?? 'unknown error'}` },
-        descriptor: { id: file.errorCode ?? 'ANALYSIS_FAILED' },
-        locations: [{ physicalLocation: { artifactLocation: location } }],
-      });
-      continue;
-    }
-    for (const f of file.findings) results.push(result(f, file, location, ruleIndex, metas, undefined));
-    for (const f of file.suppressed ?? []) results.push(result(f, file, location, ruleIndex, metas, f.suppression));
-  }
-  for (const w of report.walkErrors) {
-    notifications.push({ level: 'error', message: { text: `${w.path}: ${w.error}` }, descriptor: { id: 'UNREADABLE_PATH' } });
-  }
-
-  const run: Sarif.Run = {
-    tool: {
-      driver: {
-        name: report.tool.name,
-        version: report.tool.version,
-        semanticVersion: report.tool.version,
-        informationUri: report.tool.informationUri,
-        rules: metas.map((m) => ruleDescriptor(m, helpBase)),
-      },
-    },
-    invocations: [
-      {
-        executionSuccessful: true,
-        exitCode: report.summary.exitCode,
-        toolExecutionNotifications: notifications,
-        properties: { targetOs: report.summary.targetOs, failOn: report.summary.failOn },
-      },
-    ],
-    artifacts,
-    results,
-    columnKind: 'utf16CodeUnits',
-    properties: { summary: report.summary },
+  const knowRule = (f: Finding) => {
+    if (ruleIndex.has(f.ruleId)) return;
+    ruleIndex.set(f.ruleId, metas.length);
+    metas.push({ id: f.ruleId, defaultSeverity: f.severity, docs: { title: f.ruleId, description: f.message, resolution: f.fix, ruleBook: '-' }, messages: {} });
   };
-  if (options.rootUri) run.originalUriBaseIds = { [SCAN_ROOT_ID]: { uri: options.rootUri, description: { text: 'The directory hvci scan was run from.' } } };
-  return { $schema: SARIF_SCHEMA_URI, version: '2.1.0', runs: [run] };
-}
+  const emit = (r: Sarif.Result) => {
+    const text = indentedJson(r, 8);
+    return `${results++ === 0 ? '' : ','}\n        ${text}`;
+  };
 
-function allFindings(report: ScanReport): Finding[] {
-  return report.files.flatMap((f) => [...f.findings, ...(f.suppressed ?? [])]);
+  return {
+    begin: (head) => {
+      tool = head.tool;
+      return `{\n  "$schema": ${JSON.stringify(SARIF_SCHEMA_URI)},\n  "version": "2.1.0",\n  "runs": [\n    {\n      "results": [`;
+    },
+    file: (file) => {
+      const location = artifactLocation(file.path);
+      const artifact = artifacts[location.index as number] as Sarif.Artifact;
+      artifact.length = file.size;
+      if (file.sha256) artifact.hashes = { 'sha-256': file.sha256 };
+      if (file.status === 'error') {
+        notifications.push({
+          level: 'error',
+          message: { text: `${file.path}: could not be analysed: ${file.error ?? 'unknown error'}` },
+          descriptor: { id: file.errorCode ?? 'ANALYSIS_FAILED' },
+          locations: [{ physicalLocation: { artifactLocation: location } }],
+        });
+        return '';
+      }
+      for (const i of file.incompleteAnalysis ?? []) {
+        notifications.push({
+          level: 'warning',
+          message: { text: `${file.path}: analysis incomplete (${i.ruleId ?? i.part}): ${i.reason}` },
+          descriptor: { id: 'ANALYSIS_INCOMPLETE' },
+          ...(i.ruleId ? { associatedRule: { id: i.ruleId } } : {}),
+          locations: [{ physicalLocation: { artifactLocation: location } }],
+        });
+      }
+      const out: string[] = [];
+      for (const f of file.findings) {
+        knowRule(f);
+        out.push(emit(result(f, file, location, ruleIndex, metas, undefined)));
+      }
+      for (const f of file.suppressed ?? []) {
+        knowRule(f);
+        out.push(emit(result(f, file, location, ruleIndex, metas, f.suppression)));
+      }
+      return out.join('');
+    },
+    end: (tail) => {
+      for (const w of tail.walkErrors) {
+        notifications.push({ level: 'error', message: { text: `${w.path}: ${w.error}` }, descriptor: { id: 'UNREADABLE_PATH' } });
+      }
+      const t = tool ?? { name: 'hvci', version: '0.0.0', informationUri: '' };
+      const helpBase = options.helpBaseUri ?? defaultHelpBaseUri(t.version);
+      const rest: Record<string, unknown> = {
+        artifacts,
+        invocations: [
+          {
+            executionSuccessful: true,
+            exitCode: tail.summary.exitCode,
+            toolExecutionNotifications: notifications,
+            properties: { targetOs: tail.summary.targetOs, failOn: tail.summary.failOn },
+          },
+        ],
+        columnKind: 'utf16CodeUnits',
+        properties: { summary: tail.summary },
+        ...(options.rootUri
+          ? { originalUriBaseIds: { [SCAN_ROOT_ID]: { uri: options.rootUri, description: { text: 'The directory hvci scan was run from.' } } } }
+          : {}),
+        tool: {
+          driver: {
+            name: t.name,
+            version: t.version,
+            semanticVersion: t.version,
+            informationUri: t.informationUri,
+            rules: metas.map((m) => ruleDescriptor(m, helpBase)),
+          },
+        },
+      };
+      const fields = Object.entries(rest).map(([k, v]) => `,\n      ${JSON.stringify(k)}: ${indentedJson(v, 6)}`);
+      return `${results === 0 ? ']' : '\n      ]'}${fields.join('')}\n    }\n  ]\n}\n`;
+    },
+  };
 }
 
 function withBase(loc: SarifLocation): Sarif.ArtifactLocation {

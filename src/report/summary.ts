@@ -12,34 +12,78 @@ export const ExitCode = {
   output: 4,
 } as const;
 
+/** Does this file fail the scan at the --fail-on level? */
+function failsOn(file: FileReport, failOn: FailOn): boolean {
+  return file.findings.some((x) => (failOn === 'error' ? x.severity === 'error' : failOn === 'warning' ? x.severity !== 'note' : false));
+}
+
+/** Analysed only in part: unreadable, or a rule cut short. */
+function isIncomplete(file: FileReport): boolean {
+  return file.status === 'error' || (file.incompleteAnalysis?.length ?? 0) > 0;
+}
+
 export function exitCodeFor(files: readonly FileReport[], failOn: FailOn, walkErrors: number): number {
-  const failing = files.some((f) =>
-    f.findings.some((x) => (failOn === 'error' ? x.severity === 'error' : failOn === 'warning' ? x.severity !== 'note' : false)),
-  );
-  if (failing) return ExitCode.findings;
-  if (walkErrors > 0 || files.some((f) => f.status === 'error' || (f.incompleteAnalysis?.length ?? 0) > 0)) return ExitCode.incomplete;
-  return ExitCode.ok;
+  const counter = new SummaryCounter(failOn);
+  for (const f of files) counter.add(f);
+  return counter.exitCode(walkErrors);
+}
+
+/**
+ * The summary, counted file by file as a streamed scan writes them: the only per-scan state
+ * kept while files stream by.
+ */
+export class SummaryCounter {
+  private readonly counts = { files: 0, analyzed: 0, errors: 0, incompatible: 0, warnings: 0, compatible: 0, kernelDrivers: 0 };
+  private readonly findings = { error: 0, warning: 0, note: 0 };
+  private suppressed = 0;
+  private failing = false;
+  private incomplete = false;
+
+  constructor(private readonly failOn: FailOn) {}
+
+  add(file: FileReport): void {
+    const c = this.counts;
+    c.files++;
+    if (file.status === 'analyzed') c.analyzed++;
+    else c.errors++;
+    if (file.verdict === 'incompatible') c.incompatible++;
+    else if (file.verdict === 'warnings') c.warnings++;
+    else if (file.verdict === 'compatible') c.compatible++;
+    if (file.kernelMode) c.kernelDrivers++;
+    for (const x of file.findings) this.findings[x.severity]++;
+    this.suppressed += file.suppressed?.length ?? 0;
+    this.failing ||= failsOn(file, this.failOn);
+    this.incomplete ||= isIncomplete(file);
+  }
+
+  exitCode(walkErrors: number): number {
+    if (this.failing) return ExitCode.findings;
+    if (walkErrors > 0 || this.incomplete) return ExitCode.incomplete;
+    return ExitCode.ok;
+  }
+
+  summary(extra: { skipped: number; targetOs: string; walkErrors: number; ignored?: number }): ScanSummary {
+    return {
+      ...this.counts,
+      findings: { ...this.findings },
+      skipped: extra.skipped,
+      ...(this.suppressed > 0 ? { suppressed: this.suppressed } : {}),
+      ...(extra.ignored ? { ignored: extra.ignored } : {}),
+      targetOs: extra.targetOs,
+      failOn: this.failOn,
+      exitCode: this.exitCode(extra.walkErrors),
+    };
+  }
 }
 
 export function summarize(
   files: readonly FileReport[],
   extra: { skipped: number; targetOs: string; failOn: FailOn; walkErrors: number },
 ): ScanSummary {
-  const count = (pred: (f: FileReport) => boolean) => files.filter(pred).length;
-  const findings = { error: 0, warning: 0, note: 0 };
-  for (const f of files) for (const x of f.findings) findings[x.severity]++;
-  return {
-    files: files.length,
-    analyzed: count((f) => f.status === 'analyzed'),
-    errors: count((f) => f.status === 'error'),
-    incompatible: count((f) => f.verdict === 'incompatible'),
-    warnings: count((f) => f.verdict === 'warnings'),
-    compatible: count((f) => f.verdict === 'compatible'),
-    kernelDrivers: count((f) => f.kernelMode),
-    findings,
-    skipped: extra.skipped,
-    targetOs: extra.targetOs,
-    failOn: extra.failOn,
-    exitCode: exitCodeFor(files, extra.failOn, extra.walkErrors),
-  };
+  const counter = new SummaryCounter(extra.failOn);
+  for (const f of files) counter.add(f);
+  const summary = counter.summary(extra);
+  // summarize() leaves `suppressed` to applyPolicy, which knows what it moved.
+  delete summary.suppressed;
+  return summary;
 }

@@ -2,6 +2,7 @@ import { createColors } from 'picocolors';
 import { hex } from '../pe/index.js';
 import type { FileReport, Finding, ScanReport, Verdict } from './model.js';
 import { visibleDeep } from './terminal-safe.js';
+import { type ReportTail, type ReportWriter, renderWith } from './writer.js';
 
 export interface TextOptions {
   color: boolean;
@@ -25,20 +26,25 @@ const KIND_LABEL: Record<string, string> = {
  * files (paths, section and import names) are shown with control and bidi characters escaped.
  */
 export function renderText(report: ScanReport, options: TextOptions): string {
+  return renderWith(textWriter(options), report);
+}
+
+/** Text, file by file: one line for a clean file, a block for one with findings; the summary last. */
+export function textWriter(options: TextOptions): ReportWriter {
   const c = createColors(options.color);
-  const out: string[] = [];
-  for (const raw of report.files) {
-    if (raw.status === 'error') continue; // one-line errors go to stderr, see cli
-    const file = visibleDeep(raw);
-    const incomplete = (file.incompleteAnalysis?.length ?? 0) > 0;
-    if (file.findings.length === 0 && !incomplete && !options.verbose && (options.quiet || file.problems.length === 0)) {
-      if (!options.quiet) out.push(`${verdictLabel(c, file.verdict)}  ${file.path}${c.dim(oneLineNotes(file))}`);
-      continue;
-    }
-    out.push(...renderFile(c, file, options), '');
-  }
-  out.push(summaryLine(c, report));
-  return out.join('\n') + '\n';
+  return {
+    begin: () => '',
+    file: (raw) => {
+      if (raw.status === 'error') return ''; // one-line errors go to stderr, see cli
+      const file = visibleDeep(raw);
+      const incomplete = (file.incompleteAnalysis?.length ?? 0) > 0;
+      if (file.findings.length === 0 && !incomplete && !options.verbose && (options.quiet || file.problems.length === 0)) {
+        return options.quiet ? '' : `${verdictLabel(c, file.verdict)}  ${file.path}${c.dim(oneLineNotes(file))}\n`;
+      }
+      return `${renderFile(c, file, options).join('\n')}\n\n`;
+    },
+    end: (tail) => `${summaryLine(c, tail)}\n`,
+  };
 }
 
 function renderFile(c: Colors, file: FileReport, options: TextOptions): string[] {
@@ -145,7 +151,7 @@ function verdictLabel(c: Colors, verdict: Verdict): string {
   }
 }
 
-function summaryLine(c: Colors, report: ScanReport): string {
+function summaryLine(c: Colors, report: ReportTail): string {
   const s = report.summary;
   const parts = [
     `${s.incompatible} incompatible`,
