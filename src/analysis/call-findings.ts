@@ -6,7 +6,7 @@
 import type { PeImage } from '../pe/index.js';
 import type { FindingDetails, MessageArguments, RuleContext, Severity } from '../rules/types.js';
 import type { CallRuleId } from './api-table.js';
-import { analyzeCalls, type CheckedCall, type ResolvedValue } from './call-analysis.js';
+import { analyzeCalls, type CheckedCall, neverOnHvci, type ResolvedValue, type ValueCondition } from './call-analysis.js';
 
 export type CallMessageId = 'executable' | 'unresolved' | 'always';
 
@@ -31,18 +31,39 @@ export function reportCallFindings(image: PeImage, ctx: RuleContext<string>, rul
     const groups = new Map<number, ResolvedValue[]>();
     for (const v of call.values) {
       if (v.verdict !== 'executable' && v.verdict !== 'unresolved') continue;
+      if (neverOnHvci(v)) continue; // only a Windows without Memory Integrity takes that path
       const at = v.path[0]?.callRva ?? call.callRva;
       const list = groups.get(at);
       if (list) list.push(v);
       else groups.set(at, [v]);
     }
     for (const [at, values] of groups) {
-      const bad = values.find((v) => v.verdict === 'executable');
-      const shown = bad ?? (values[0] as ResolvedValue);
+      const bad = call.versionChoice ? undefined : values.find((v) => v.verdict === 'executable');
+      const shown = values.find((v) => v.verdict === 'executable') ?? (values[0] as ResolvedValue);
       const step = shown.path[0] ?? { function: call.function, functionRva: call.functionRva, callRva: call.callRva };
-      const through = shown.path.length > 1 ? ` (passed through ${shown.path.slice(1).map((p) => p.function).join(' → ')})` : '';
+      // Through a wrapper: name the wrapper the reported call enters, and where it calls the API.
+      const callee = shown.path[1];
+      const deeper = shown.path.slice(2).map((p) => p.function);
+      const api = callee
+        ? `${callee.function} (which calls ${call.api} at ${hex(call.callRva)}${deeper.length > 0 ? `, through ${deeper.join(' → ')}` : ''})`
+        : call.api;
       const argument = `${call.argument?.name ?? 'argument'} (argument ${call.argument?.index ?? '?'})`;
-      const args: MessageArguments = { api: call.api, callRva: hex(at), function: step.function, argument, through };
+      const args: MessageArguments = { api, callRva: hex(at), function: step.function, argument, through: '' };
+      if (call.versionChoice) {
+        const c = call.versionChoice;
+        const side = (held: boolean): string =>
+          [...new Set(call.values.filter((v) => v.conditions?.some((d) => d.rva === c.rva && d.held === held)).map((v) => v.value ?? v.raw ?? v.origin))].join(' or ');
+        ctx.report(
+          'unresolved',
+          {
+            ...args,
+            origin: `a Windows version test (${c.test} at ${hex(c.testRva)}, against ${c.version})`,
+            reason: `${side(c.held)} on one side, ${side(!c.held)} on the other; the binary does not tell which side Windows 10 and later take`,
+          },
+          details(image, call, 'warning', { rva: at, function: step.function, functionRva: step.functionRva }, shown),
+        );
+        continue;
+      }
       if (bad) {
         // A context argument (user-mode target, custom lookaside allocator) may make it a warning.
         const severity = call.context?.effect === 'downgrade' ? 'warning' : 'error';
@@ -90,8 +111,15 @@ function details(image: PeImage, call: CheckedCall, severity: Severity, where: {
     }));
     evidence.path = value.path.map((p) => ({ function: p.function, functionRva: hex(p.functionRva), callRva: hex(p.callRva) }));
   }
+  if (call.versionChoice) evidence.versionChoice = conditionEvidence(call.versionChoice);
   if (call.values.length > 1) {
-    evidence.allValues = call.values.map((v) => ({ verdict: v.verdict, value: v.value ?? null, origin: v.origin, via: v.path.map((p) => p.function).join(' → ') }));
+    evidence.allValues = call.values.map((v) => ({
+      verdict: v.verdict,
+      value: v.value ?? null,
+      origin: v.origin,
+      via: v.path.map((p) => p.function).join(' → '),
+      ...(v.conditions?.length ? { conditions: v.conditions.map(conditionEvidence) } : {}),
+    }));
   }
   const out: FindingDetails = { rva: where.rva, evidence, severity };
   const fileOffset = image.space.offsetOf(where.rva);
@@ -99,4 +127,14 @@ function details(image: PeImage, call: CheckedCall, severity: Severity, where: {
   const section = image.space.sectionAt(where.rva);
   if (section) out.section = section.name;
   return out;
+}
+
+function conditionEvidence(c: ValueCondition): Record<string, unknown> {
+  return {
+    rva: hex(c.rva),
+    test: { rva: hex(c.testRva), text: c.test },
+    version: c.version,
+    held: c.held,
+    ...(c.onHvci !== undefined ? { onWindowsWithMemoryIntegrity: c.onHvci ? 'always' : 'never' } : {}),
+  };
 }
