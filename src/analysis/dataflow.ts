@@ -124,8 +124,8 @@ type Step =
   | { kind: 'done'; value: Value }
   /** A small set of constants (setcc gives 0 or 1; sbb r,r gives 0 or -1). */
   | { kind: 'choice'; values: bigint[]; held?: boolean[] }
-  /** cmov: either `loc` (the condition held) or the unchanged location. */
-  | { kind: 'fork'; loc: Location; traced: boolean }
+  /** cmov: either `loc` (the condition held; a global's value for `cmovcc r, [global]`) or the unchanged location. */
+  | { kind: 'fork'; loc: Location | Value; traced: boolean }
   /** rax/eax after a call into the image: the callee's return values. */
   | { kind: 'returns'; callee: CodeFunction }
   /** Arithmetic on another location's value (lea r,[b+d]; add r,imm): constants fold, the rest is unknown. */
@@ -267,8 +267,12 @@ class Walker {
         // cmovcc: the source when the condition held, the old value when it did not.
         const moved = this.versionCondition(p, true);
         const kept = this.versionCondition(p, false);
+        const movedConds = moved ? [...conds, moved] : conds;
+        const source = step.loc;
         return [
-          ...this.walk(p, step.loc, t, step.traced ? [insn.rva, ...trace] : trace, moved ? [...conds, moved] : conds),
+          ...('origin' in source
+            ? [finish(source, t, [...source.trace, ...trace], movedConds)]
+            : this.walk(p, source, t, step.traced ? [insn.rva, ...trace] : trace, movedConds)),
           ...this.walk(p, loc, t, trace, kept ? [...conds, kept] : conds),
         ];
       }
@@ -343,8 +347,9 @@ class Walker {
 
   /**
    * What the edge from instruction `p` to instruction `to` tells. Only conditional jumps
-   * tell anything: on the edge where `test x, x` / `cmp x, 0` found x equal to zero, a tracked
-   * x is 0 (a fact); and an edge of a Windows-version test is recorded as a condition.
+   * tell anything: on the edge where `test x, x` / `cmp x, k` found x equal (to 0 / k), a
+   * tracked x is that constant (a fact), provided nothing wrote x between the test and the
+   * jump; and an edge of a Windows-version test is recorded as a condition.
    */
   private edge(p: number, to: number, loc: Location): { fact?: Value; cond?: Condition } | undefined {
     const jcc = this.code.insns[p];
@@ -357,11 +362,11 @@ class Walker {
     const cc = jcc.mnemonic.slice(1);
     const test = this.flagSetter(p);
     if (!test) return undefined;
-    const zero = zeroTested(test.insn);
-    if (zero && (cc === 'e' || cc === 'z' || cc === 'ne' || cc === 'nz')) {
+    const tested = equalityTested(test.insn);
+    if (tested && (cc === 'e' || cc === 'z' || cc === 'ne' || cc === 'nz')) {
       const equal = (cc === 'e' || cc === 'z') === taken;
-      if (equal && this.sameLocation(zero, loc)) {
-        return { fact: constant(0n, [test.insn.rva, jcc.rva]) };
+      if (equal && this.sameLocation(tested.op, loc) && this.untouched(tested.op, test.index, p)) {
+        return { fact: constant(tested.value, [test.insn.rva, jcc.rva]) };
       }
     }
     const cond = this.versionCondition(p, taken);
@@ -389,7 +394,21 @@ class Walker {
     return [];
   }
 
-  /** Does the operand `op` (read at instruction `at`) name the tracked location, all of it? */
+  /** Nothing between instructions `from` and `to` (exclusive) writes `op` (a memory operand: nothing at all runs between). */
+  private untouched(op: Operand, from: number, to: number): boolean {
+    if (op.kind !== 'reg') return to === from + 1;
+    const fam = registerFamily(op.reg);
+    for (let i = from + 1; i < to; i++) {
+      const x = this.code.insns[i] as Insn;
+      const dst = x.operands[0];
+      if (dst?.kind === 'reg' && registerFamily(dst.reg) === fam && !READS_ONLY.has(x.mnemonic)) return false;
+      if (x.mnemonic === 'xchg' && x.operands[1]?.kind === 'reg' && registerFamily((x.operands[1] as { reg: string }).reg) === fam) return false;
+      if (IMPLICIT_MAP.get(x.mnemonic)?.includes(fam)) return false;
+    }
+    return true;
+  }
+
+  /** Does the operand `op` name the tracked location, all of it? */
   private sameLocation(op: Operand, loc: Location): boolean {
     if (op.kind === 'reg') {
       return loc.k === 'reg' && registerFamily(op.reg) === loc.fam && registerSize(op.reg) >= Math.min(4, this.bytes);
@@ -649,6 +668,11 @@ class Walker {
       default:
         if (m.startsWith('cmov') && src?.kind === 'reg' && registerFamily(src.reg) >= 0) {
           return { kind: 'fork', loc: { k: 'reg', fam: registerFamily(src.reg) }, traced: true };
+        }
+        if (m.startsWith('cmov') && src?.kind === 'mem') {
+          const where = this.memLocation(src);
+          if (where === 'global') return { kind: 'fork', loc: globalLoad(src.target as number, src.size || size, insn.rva), traced: true };
+          if (where) return { kind: 'fork', loc: where, traced: true };
         }
     }
     return { kind: 'done', value: unknown(`computed by ${m}`, [insn.rva]) };
@@ -911,12 +935,15 @@ function conditionHolds(cc: string, f: Flags): boolean | undefined {
   }
 }
 
-/** `test x, x` or `cmp x, 0`: the operand compared with zero. */
-function zeroTested(insn: Insn): Operand | undefined {
+/** `test x, x` (x == 0 when equal) or `cmp x, k` (x == k): the operand and the constant. */
+function equalityTested(insn: Insn): { op: Operand; value: bigint } | undefined {
   const [a, b] = insn.operands;
   if (!a || !b) return undefined;
-  if (insn.mnemonic === 'test' && a.kind === 'reg' && b.kind === 'reg' && a.reg === b.reg) return a;
-  if (insn.mnemonic === 'cmp' && b.kind === 'imm' && b.value === 0n && (a.kind === 'reg' || a.kind === 'mem')) return a;
+  if (insn.mnemonic === 'test' && a.kind === 'reg' && b.kind === 'reg' && a.reg === b.reg) return { op: a, value: 0n };
+  if (insn.mnemonic === 'cmp' && b.kind === 'imm' && (a.kind === 'reg' || a.kind === 'mem')) {
+    const size = a.kind === 'reg' ? registerSize(a.reg) : a.size || 8;
+    return { op: a, value: b.value & sizeMask(size) };
+  }
   return undefined;
 }
 

@@ -31,8 +31,8 @@ function calls(file: string) {
 }
 
 describe('a pool type chosen by a Windows-version test (cmov, setcc, branches)', () => {
-  const rows = [...rowsOf('choice_cmov_version'), ...rowsOf('choice_setcc_version')];
-  it('has rows for all five builds of both scenarios', () => assert.equal(rows.length, 10));
+  const rows = [...rowsOf('choice_cmov_version'), ...rowsOf('choice_cmov_memory'), ...rowsOf('choice_setcc_version')];
+  it('has rows for all five builds of the three scenarios', () => assert.equal(rows.length, 15));
   for (const row of rows) {
     it(`${row.file} ${row.function}: a warning that shows ${row.value}`, () => {
       const here = findingsOf(row.file as string).filter((f) => f.ruleId === 'execute-pool-type' && hex(f.rva) === row.call_rva);
