@@ -60,7 +60,7 @@ export function reportCallFindings(image: PeImage, ctx: RuleContext<string>, rul
             origin: `a Windows version test (${c.test} at ${hex(c.testRva)}, against ${c.version})`,
             reason: `${side(c.held)} on one side, ${side(!c.held)} on the other; the binary does not tell which side Windows 10 and later take`,
           },
-          details(image, call, 'warning', { rva: at, function: step.function, functionRva: step.functionRva }, shown),
+          details(image, call, 'warning', { rva: at, function: step.function, functionRva: step.functionRva }, bothSides(image, c, call.values.filter((v) => v.conditions?.some((d) => d.rva === c.rva)), shown)),
         );
         continue;
       }
@@ -127,6 +127,13 @@ function details(image: PeImage, call: CheckedCall, severity: Severity, where: {
   const section = image.space.sectionAt(where.rva);
   if (section) out.section = section.name;
   return out;
+}
+
+/** The shown value, with the proof of every value of the choice and the test itself, in address order. */
+function bothSides(image: PeImage, c: ValueCondition, values: readonly ResolvedValue[], shown: ResolvedValue): ResolvedValue {
+  const test = { rva: c.testRva, text: c.test, ...(image.space.offsetOf(c.testRva) !== undefined ? { fileOffset: image.space.offsetOf(c.testRva) as number } : {}) };
+  const byRva = new Map([test, ...values.flatMap((v) => v.instructions)].map((i) => [i.rva, i]));
+  return { ...shown, instructions: [...byRva.values()].sort((a, b) => a.rva - b.rva) };
 }
 
 function conditionEvidence(c: ValueCondition): Record<string, unknown> {

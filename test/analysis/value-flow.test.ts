@@ -42,7 +42,11 @@ describe('a pool type chosen by a Windows-version test (cmov, setcc, branches)',
       const all = (f?.evidence?.allValues ?? []) as Array<{ value: unknown; conditions?: unknown[] }>;
       assert.deepEqual(all.map((v) => rawOf(v.value)).sort(), (row.value as string).split('|').sort(), 'both values, each with its path');
       assert.ok(all.every((v) => (v.conditions ?? []).length > 0), 'each value names the test that chose it');
-      assert.ok(f?.evidence?.versionChoice, 'the evidence names the version test');
+      // flow.c compares with NTDDI_WIN10 (0x0A000000, sdkddkver.h); the proof shows that compare and both sides.
+      const choice = f?.evidence?.versionChoice as { version?: string; test?: { rva?: string } } | undefined;
+      assert.equal(choice?.version, 'NTDDI 0xa000000', 'the evidence names the version test');
+      const proof = ((f?.evidence?.instructions ?? []) as Array<{ rva: string }>).map((i) => i.rva);
+      assert.ok(proof.includes(choice?.test?.rva as string), `the compare is in the proof: ${proof.join(' ')}`);
       for (const v of (row.value as string).split('|')) assert.ok(f?.message.includes(`(${v})`), `${v} in: ${f?.message}`);
     });
   }
