@@ -63,6 +63,8 @@ export interface ValueCondition {
   version: string;
   /** true: every Windows with Memory Integrity takes this path; false: none does; absent: the binary does not tell. */
   onHvci?: boolean;
+  /** A version API's test: the NTDDI version it asks about and whether this path is where it returned TRUE. */
+  api?: { name: string; ntddi: number; returnedTrue: boolean };
 }
 
 export type CallVerdict = 'executable' | 'unresolved' | 'compatible';
@@ -357,6 +359,7 @@ class CallAnalyzer {
   private condition(c: Condition): ValueCondition {
     const out: ValueCondition = { rva: c.rva, testRva: c.testRva, test: this.model.format(c.testRva), held: c.held, version: c.version };
     if (c.onHvci !== undefined) out.onHvci = c.onHvci;
+    if (c.api) out.api = { ...c.api };
     return out;
   }
 

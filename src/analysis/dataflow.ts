@@ -52,9 +52,12 @@ export interface Condition {
   version: string;
   /**
    * true: every Windows that has Memory Integrity (Windows 10 and later) takes this path;
-   * false: none does; undefined: the binary does not tell (the compared value is set at run time).
+   * false: none does; undefined: the binary does not tell (the compared value is set at run time,
+   * or the version API asks about a Windows 10 release later than 1507: see `api`).
    */
   onHvci?: boolean;
+  /** For a version API's result: the version it asks about (NTDDI) and whether this path is the one where it returned TRUE. */
+  api?: { name: string; ntddi: number; returnedTrue: boolean };
 }
 
 /** Where a value lives: a general-purpose register family, or memory at [base + off]. */
@@ -456,13 +459,15 @@ class Walker {
     const api = this.versionApi(test.index, registerFamily(reg.reg));
     if (!api) return undefined;
     const cond: Condition = { rva: choice.rva, testRva: test.insn.rva, held, version: `${api.name}(0x${api.ntddi.toString(16)})` };
+    // Which side TRUE (1) takes: the condition code evaluated on the flags 1 gives.
+    const cc = choice.mnemonic === 'sbb' ? 'b' : choice.mnemonic.replace(/^(set|cmov|j)/, '');
+    const holds = conditionHolds(cc, k === undefined ? flagsOfTest(1n) : flagsOfCmp(1n, k));
+    if (holds === undefined) return cond;
+    cond.api = { name: api.name, ntddi: api.ntddi, returnedTrue: holds === held };
     // RtlIsNtDdiVersionAvailable(v) is TRUE on every Windows at or above v; Memory Integrity
-    // exists from Windows 10 (NTDDI_WIN10) on, so for v <= NTDDI_WIN10 it is TRUE there.
-    if (api.ntddi <= NTDDI_WIN10) {
-      const cc = choice.mnemonic === 'sbb' ? 'b' : choice.mnemonic.replace(/^(set|cmov|j)/, '');
-      const holds = conditionHolds(cc, k === undefined ? flagsOfTest(1n) : flagsOfCmp(1n, k));
-      if (holds !== undefined) cond.onHvci = holds === held;
-    }
+    // exists from Windows 10 (NTDDI_WIN10) on, so for v <= NTDDI_WIN10 it is TRUE there. For a
+    // later release the answer depends on the oldest Windows the driver supports (call-findings).
+    if (api.ntddi <= NTDDI_WIN10) cond.onHvci = holds === held;
     return cond;
   }
 

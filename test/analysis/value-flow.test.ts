@@ -11,9 +11,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzeCalls } from '../../src/analysis/call-analysis.js';
+import { analyze } from '../../src/analyze.js';
 import { parsePe } from '../../src/pe/index.js';
+import { parseTargetOs } from '../../src/rules/target-os.js';
 import { callFixtures } from '../helpers/paths.js';
-import { findingsOf, fixtureRows, hex, symbols } from './fixture-rows.js';
+import { callRules, findingsOf, fixtureRows, hex, symbols } from './fixture-rows.js';
 
 /** flow.c's version_pool_type asks RtlIsNtDdiVersionAvailable(NTDDI_WIN8); NTDDI_WIN8 = 0x06020000 (sdkddkver.h). */
 const NTDDI_WIN8 = '0x6020000';
@@ -67,6 +69,28 @@ describe("the return value of the driver's own helper", () => {
         assert.equal(test?.onHvci, false, 'NonPagedPool is returned only below Windows 8, where Memory Integrity does not exist');
         assert.equal(call.values.find((v) => v.raw === '0x200')?.conditions?.[0]?.onHvci, true);
       }
+    });
+  }
+});
+
+describe('a version check for a later Windows 10 release: the target OS decides', () => {
+  // flow.c: RtlIsNtDdiVersionAvailable(NTDDI_WIN10_RS1 = 0x0A000002, Windows 10 1607, build 14393).
+  const rows = rowsOf('alloc_from_rs1_helper');
+  it('has rows for all five builds', () => assert.equal(rows.length, 5));
+  const at = (file: string, callRva: string, target: string) => {
+    const bytes = new Uint8Array(readFileSync(join(callFixtures, file)));
+    const targetOs = parseTargetOs(target);
+    assert.ok(targetOs);
+    return analyze(bytes, { path: file, sha256: '0'.repeat(64), rules: callRules, targetOs }).findings.filter(
+      (f) => f.ruleId === 'execute-pool-type' && hex(f.rva) === callRva,
+    );
+  };
+  for (const row of rows) {
+    it(`${row.file}: an error for win10-1511, nothing for win10-1607`, () => {
+      const older = at(row.file as string, row.call_rva as string, 'win10-1511');
+      assert.deepEqual(older.map((f) => f.severity), ['error'], '1511 has Memory Integrity and takes the NonPagedPool side');
+      assert.match(older[0]?.message ?? '', /before Windows 10 1607/);
+      assert.deepEqual(at(row.file as string, row.call_rva as string, 'win10-1607').map((f) => f.message), [], 'every supported Windows returns TRUE');
     });
   }
 });
