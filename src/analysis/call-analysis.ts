@@ -8,7 +8,7 @@ import type { Severity } from '../rules/types.js';
 import { type ApiArgument, type ApiClass, type ContextArgument, apiSpec, API_TABLE, type ApiSpec, type CallRuleId, executability, saferValue, symbolic } from './api-table.js';
 import { type CallForm, findImportCallSites, functionsReferencing, type ImportCallSite, scanDirectBranches } from './call-sites.js';
 import { type CodeModel, codeModelOf, type FunctionCode, type Unsupported } from './code-model.js';
-import { argumentLocation, type Location, resolveBefore, type Value } from './dataflow.js';
+import { argumentLocation, type Condition, type Location, resolveBefore, type Value } from './dataflow.js';
 import { type CodeFunction, functionName } from './functions.js';
 import { detectNxOptIn, type NxOptIn } from './nx-optin.js';
 import { findRoutineLookups, type RoutineLookup } from './dynamic-lookup.js';
@@ -46,6 +46,25 @@ export interface ResolvedValue {
   instructions: EvidenceInstruction[];
   /** Outermost caller first; the last step is the API call itself. */
   path: PathStep[];
+  /** Windows-version tests on the value's path, nearest the value first. */
+  conditions?: ValueCondition[];
+}
+
+/** A Windows-version test that chose a value (dataflow Condition, with the test's text). */
+export interface ValueCondition {
+  /** The setcc / cmovcc / sbb / conditional jump that chose. */
+  rva: number;
+  /** The cmp/test it read, and its text. */
+  testRva: number;
+  test: string;
+  /** Whether the condition code held on this value's path. */
+  held: boolean;
+  /** "NTDDI 0xa000000" or "RtlIsNtDdiVersionAvailable(0x6020000)". */
+  version: string;
+  /** true: every Windows with Memory Integrity takes this path; false: none does; absent: the binary does not tell. */
+  onHvci?: boolean;
+  /** A version API's test: the NTDDI version it asks about and whether this path is where it returned TRUE. */
+  api?: { name: string; ntddi: number; returnedTrue: boolean };
 }
 
 export type CallVerdict = 'executable' | 'unresolved' | 'compatible';
@@ -88,6 +107,12 @@ export interface CheckedCall {
   fix: string;
   /** Set for executable calls of APIs with a context argument (user-mode target, custom allocator). */
   context?: CallContext;
+  /**
+   * Set when an executable and a non-executable value are chosen by one Windows-version test
+   * that the binary cannot decide (the compared version is set at run time): a warning that
+   * shows both values, not an error.
+   */
+  versionChoice?: ValueCondition;
 }
 
 export interface CallAnalysis {
@@ -219,8 +244,16 @@ class CallAnalyzer {
       const step: PathStep = { function: call.function, functionRva: call.functionRva, callRva: site.callRva };
       call.values = this.evaluate(code, index, this.argLocation(arg.index, arg, site.tail), arg, [step], 0);
     }
-    const verdicts = new Set(call.values.map((v) => v.verdict));
+    // A value only a Windows without Memory Integrity can produce does not count (see README).
+    const live = call.values.filter((v) => !neverOnHvci(v));
+    const judged = live.length > 0 ? live : call.values;
+    const verdicts = new Set(judged.map((v) => v.verdict));
     call.verdict = verdicts.has('executable') ? 'executable' : verdicts.has('unresolved') ? 'unresolved' : 'compatible';
+    const choice = call.verdict === 'executable' ? versionChoice(judged) : undefined;
+    if (choice) {
+      call.verdict = 'unresolved';
+      call.versionChoice = choice;
+    }
     if (call.verdict === 'executable') call.severity = 'error';
     else if (call.verdict === 'unresolved') call.severity = 'warning';
     if (call.verdict === 'executable' && spec.context && index !== undefined) {
@@ -230,7 +263,7 @@ class CallAnalyzer {
         if (context.effect === 'downgrade') call.severity = 'warning';
       }
     }
-    const bad = call.values.find((v) => v.verdict === 'executable');
+    const bad = judged.find((v) => v.verdict === 'executable');
     call.fix = bad?.raw !== undefined ? `Pass ${saferValue(arg.kind, BigInt(bad.raw))} as ${arg.name}.` : argumentFix(arg);
     return call;
   }
@@ -313,31 +346,48 @@ class CallAnalyzer {
   private evaluate(code: FunctionCode, index: number, loc: Location, arg: ApiArgument, path: PathStep[], depth: number): ResolvedValue[] {
     const out: ResolvedValue[] = [];
     for (const v of resolveBefore(this.model, code, index, loc)) {
-      const instructions = v.trace.map((rva) => this.evidence(rva));
-      if (v.merged?.length) {
-        out.push({ ...this.judgeMerged(v, arg), instructions, path });
-        continue;
-      }
-      const decided = this.judgeMasks(v, arg);
-      if (decided) {
-        out.push({ ...decided, instructions, path });
-        continue;
-      }
-      const o = v.origin;
-      if (o.kind === 'const') {
-        const verdict = executability(arg.kind, o.value) === 'executable' ? 'executable' : 'non-executable';
-        out.push({ verdict, value: symbolic(arg.kind, o.value), raw: hex(o.value), origin: 'constant', instructions, path });
-      } else if (o.kind === 'param') {
-        out.push(...this.fromCallers(code.fn, o.index, v, arg, path, depth, instructions));
-      } else if (o.kind === 'global') {
-        out.push({ ...this.judgeGlobal(o.rva, o.size, v, arg), instructions, path });
-      } else if (o.kind === 'address') {
-        out.push({ verdict: 'unresolved', origin: `address 0x${o.rva.toString(16)}`, reason: 'an address, not a value', instructions, path });
-      } else {
-        out.push({ verdict: 'unresolved', origin: 'unknown', reason: o.reason, instructions, path });
+      const start = out.length;
+      this.judge(v, code, arg, path, depth, out);
+      const conditions = v.conditions?.map((c) => this.condition(c));
+      if (conditions?.length) {
+        for (const r of out.slice(start)) r.conditions = [...(r.conditions ?? []), ...conditions];
       }
     }
     return out;
+  }
+
+  private condition(c: Condition): ValueCondition {
+    const out: ValueCondition = { rva: c.rva, testRva: c.testRva, test: this.model.format(c.testRva), held: c.held, version: c.version };
+    if (c.onHvci !== undefined) out.onHvci = c.onHvci;
+    if (c.api) out.api = { ...c.api };
+    return out;
+  }
+
+  /** Judges one walked value into `out` (a parameter becomes one result per caller value). */
+  private judge(v: Value, code: FunctionCode, arg: ApiArgument, path: PathStep[], depth: number, out: ResolvedValue[]): void {
+    const instructions = v.trace.map((rva) => this.evidence(rva));
+    if (v.merged?.length) {
+      out.push({ ...this.judgeMerged(v, arg), instructions, path });
+      return;
+    }
+    const decided = this.judgeMasks(v, arg);
+    if (decided) {
+      out.push({ ...decided, instructions, path });
+      return;
+    }
+    const o = v.origin;
+    if (o.kind === 'const') {
+      const verdict = executability(arg.kind, o.value) === 'executable' ? 'executable' : 'non-executable';
+      out.push({ verdict, value: symbolic(arg.kind, o.value), raw: hex(o.value), origin: 'constant', instructions, path });
+    } else if (o.kind === 'param') {
+      out.push(...this.fromCallers(code.fn, o.index, v, arg, path, depth, instructions));
+    } else if (o.kind === 'global') {
+      out.push({ ...this.judgeGlobal(o.rva, o.size, v, arg), instructions, path });
+    } else if (o.kind === 'address') {
+      out.push({ verdict: 'unresolved', origin: `address 0x${o.rva.toString(16)}`, reason: 'an address, not a value', instructions, path });
+    } else {
+      out.push({ verdict: 'unresolved', origin: 'unknown', reason: o.reason, instructions, path });
+    }
   }
 
   /** `or`/`and` applied to an unknown value may decide it on their own (`or ecx, 200h`). */
@@ -505,6 +555,28 @@ class CallAnalyzer {
 
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
 const FLT_VOLUME_CONTEXT = 1n;
+
+/** The value's path passes a version test that every Windows with Memory Integrity decides the other way. */
+export function neverOnHvci(v: ResolvedValue): boolean {
+  return v.conditions?.some((c) => c.onHvci === false) ?? false;
+}
+
+/**
+ * The version test that alone separates the executable values from the non-executable ones
+ * (each executable value on one side of it, each NX value on the other), when the binary does
+ * not tell which side Windows 10+ takes; undefined when the choice is anything else.
+ */
+function versionChoice(values: readonly ResolvedValue[]): ValueCondition | undefined {
+  const exec = values.filter((v) => v.verdict === 'executable');
+  const safe = values.filter((v) => v.verdict === 'non-executable' || v.verdict === 'nx-optin');
+  if (exec.length === 0 || safe.length === 0) return undefined;
+  const on = (v: ResolvedValue, c: ValueCondition, held: boolean): boolean => v.conditions?.some((d) => d.rva === c.rva && d.held === held) ?? false;
+  for (const c of exec[0]?.conditions ?? []) {
+    if (c.onHvci !== undefined) continue;
+    if (exec.every((v) => on(v, c, c.held)) && safe.every((v) => on(v, c, !c.held))) return c;
+  }
+  return undefined;
+}
 
 function describeOrigin(v: Value): string {
   const o = v.origin;

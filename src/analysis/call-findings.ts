@@ -4,9 +4,10 @@
  * path as evidence; values decided inside the calling function are reported at the call.
  */
 import type { PeImage } from '../pe/index.js';
+import type { TargetOs } from '../rules/target-os.js';
 import type { FindingDetails, MessageArguments, RuleContext, Severity } from '../rules/types.js';
 import type { CallRuleId } from './api-table.js';
-import { analyzeCalls, type CheckedCall, type ResolvedValue } from './call-analysis.js';
+import { analyzeCalls, type CheckedCall, neverOnHvci, type ResolvedValue, type ValueCondition } from './call-analysis.js';
 
 export type CallMessageId = 'executable' | 'unresolved' | 'always';
 
@@ -27,26 +28,52 @@ export function reportCallFindings(image: PeImage, ctx: RuleContext<string>, rul
       );
       continue;
     }
+    // A version API asking about a later Windows 10 release: the target OS decides the choice.
+    const byTarget = call.versionChoice ? targetDecides(call.versionChoice, ctx.options.targetOs) : undefined;
+    const versionWarning = call.versionChoice !== undefined && byTarget === undefined;
     // Group the values by the call that supplies them (the outermost caller on the path).
     const groups = new Map<number, ResolvedValue[]>();
     for (const v of call.values) {
       if (v.verdict !== 'executable' && v.verdict !== 'unresolved') continue;
+      if (neverOnHvci(v)) continue; // only a Windows without Memory Integrity takes that path
+      if (byTarget?.reached && byTarget.onFalseSide(v)) continue; // only Windows older than the target takes it
       const at = v.path[0]?.callRva ?? call.callRva;
       const list = groups.get(at);
       if (list) list.push(v);
       else groups.set(at, [v]);
     }
     for (const [at, values] of groups) {
-      const bad = values.find((v) => v.verdict === 'executable');
-      const shown = bad ?? (values[0] as ResolvedValue);
+      const bad = versionWarning ? undefined : values.find((v) => v.verdict === 'executable');
+      const shown = values.find((v) => v.verdict === 'executable') ?? (values[0] as ResolvedValue);
       const step = shown.path[0] ?? { function: call.function, functionRva: call.functionRva, callRva: call.callRva };
-      const through = shown.path.length > 1 ? ` (passed through ${shown.path.slice(1).map((p) => p.function).join(' → ')})` : '';
+      // Through a wrapper: name the wrapper the reported call enters, and where it calls the API.
+      const callee = shown.path[1];
+      const deeper = shown.path.slice(2).map((p) => p.function);
+      const api = callee
+        ? `${callee.function} (which calls ${call.api} at ${hex(call.callRva)}${deeper.length > 0 ? `, through ${deeper.join(' → ')}` : ''})`
+        : call.api;
       const argument = `${call.argument?.name ?? 'argument'} (argument ${call.argument?.index ?? '?'})`;
-      const args: MessageArguments = { api: call.api, callRva: hex(at), function: step.function, argument, through };
+      const args: MessageArguments = { api, callRva: hex(at), function: step.function, argument, through: '' };
+      if (versionWarning && call.versionChoice) {
+        const c = call.versionChoice;
+        const side = (held: boolean): string =>
+          [...new Set(call.values.filter((v) => v.conditions?.some((d) => d.rva === c.rva && d.held === held)).map((v) => v.value ?? v.raw ?? v.origin))].join(' or ');
+        ctx.report(
+          'unresolved',
+          {
+            ...args,
+            origin: `a Windows version test (${c.test} at ${hex(c.testRva)}, against ${c.version})`,
+            reason: `${side(c.held)} on one side, ${side(!c.held)} on the other; the binary does not tell which side Windows 10 and later take`,
+          },
+          details(image, call, 'warning', { rva: at, function: step.function, functionRva: step.functionRva }, bothSides(image, c, call.values.filter((v) => v.conditions?.some((d) => d.rva === c.rva)), shown)),
+        );
+        continue;
+      }
       if (bad) {
         // A context argument (user-mode target, custom lookaside allocator) may make it a warning.
         const severity = call.context?.effect === 'downgrade' ? 'warning' : 'error';
-        const context = call.context ? `; ${call.context.reason}` : '';
+        const gated = byTarget && !byTarget.reached && byTarget.onFalseSide(bad) ? `; ${byTarget.why}` : '';
+        const context = call.context ? `; ${call.context.reason}${gated}` : gated;
         ctx.report(
           'executable',
           { ...args, value: bad.value ?? bad.raw ?? bad.origin, context },
@@ -90,8 +117,15 @@ function details(image: PeImage, call: CheckedCall, severity: Severity, where: {
     }));
     evidence.path = value.path.map((p) => ({ function: p.function, functionRva: hex(p.functionRva), callRva: hex(p.callRva) }));
   }
+  if (call.versionChoice) evidence.versionChoice = conditionEvidence(call.versionChoice);
   if (call.values.length > 1) {
-    evidence.allValues = call.values.map((v) => ({ verdict: v.verdict, value: v.value ?? null, origin: v.origin, via: v.path.map((p) => p.function).join(' → ') }));
+    evidence.allValues = call.values.map((v) => ({
+      verdict: v.verdict,
+      value: v.value ?? null,
+      origin: v.origin,
+      via: v.path.map((p) => p.function).join(' → '),
+      ...(v.conditions?.length ? { conditions: v.conditions.map(conditionEvidence) } : {}),
+    }));
   }
   const out: FindingDetails = { rva: where.rva, evidence, severity };
   const fileOffset = image.space.offsetOf(where.rva);
@@ -99,4 +133,55 @@ function details(image: PeImage, call: CheckedCall, severity: Severity, where: {
   const section = image.space.sectionAt(where.rva);
   if (section) out.section = section.name;
   return out;
+}
+
+/**
+ * Windows 10 releases by the NTDDI version naming them (sdkddkver.h: NTDDI_WIN10 … NTDDI_WIN10_VB)
+ * and their first build (target-os.ts). Later NTDDI values are not mapped: their choices stay warnings.
+ */
+const WIN10_RELEASES: ReadonlyArray<[number, string, number]> = [
+  [0x0a000000, '1507', 10240],
+  [0x0a000001, '1511', 10586],
+  [0x0a000002, '1607', 14393],
+  [0x0a000003, '1703', 15063],
+  [0x0a000004, '1709', 16299],
+  [0x0a000005, '1803', 17134],
+  [0x0a000006, '1809', 17763],
+  [0x0a000007, '1903', 18362],
+  [0x0a000008, '2004', 19041],
+];
+
+/**
+ * A choice on RtlIsNtDdiVersionAvailable(v) for a Windows 10 release v after 1507: every
+ * Windows the driver supports (--target-os and later) has v or not. `reached`: the target is at
+ * least v, so the FALSE side never runs where the driver is supported; otherwise the target
+ * includes releases that have Memory Integrity and take the FALSE side.
+ */
+function targetDecides(c: ValueCondition, target: TargetOs): { reached: boolean; why: string; onFalseSide(v: ResolvedValue): boolean } | undefined {
+  const release = c.api ? WIN10_RELEASES.find(([ntddi]) => ntddi === c.api?.ntddi) : undefined;
+  if (!c.api || !release) return undefined;
+  const [, name, build] = release;
+  const onFalseSide = (v: ResolvedValue): boolean => v.conditions?.some((d) => d.rva === c.rva && d.api?.returnedTrue === false) ?? false;
+  return {
+    reached: target.minBuild >= build,
+    why: `that value is chosen when ${c.api.name}(0x${c.api.ntddi.toString(16)}) is FALSE, i.e. before Windows 10 ${name} (build ${build}), and the target ${target.name} includes such releases, which have Memory Integrity`,
+    onFalseSide,
+  };
+}
+
+/** The shown value, with the proof of every value of the choice and the test itself, in address order. */
+function bothSides(image: PeImage, c: ValueCondition, values: readonly ResolvedValue[], shown: ResolvedValue): ResolvedValue {
+  const test = { rva: c.testRva, text: c.test, ...(image.space.offsetOf(c.testRva) !== undefined ? { fileOffset: image.space.offsetOf(c.testRva) as number } : {}) };
+  const byRva = new Map([test, ...values.flatMap((v) => v.instructions)].map((i) => [i.rva, i]));
+  return { ...shown, instructions: [...byRva.values()].sort((a, b) => a.rva - b.rva) };
+}
+
+function conditionEvidence(c: ValueCondition): Record<string, unknown> {
+  return {
+    rva: hex(c.rva),
+    test: { rva: hex(c.testRva), text: c.test },
+    version: c.version,
+    held: c.held,
+    ...(c.onHvci !== undefined ? { onWindowsWithMemoryIntegrity: c.onHvci ? 'always' : 'never' } : {}),
+  };
 }

@@ -8,6 +8,7 @@
  */
 import { BP, type Insn, type MemoryOperand, type Operand, registerFamily, registerSize, SP } from './decoder.js';
 import type { CodeModel, FunctionCode } from './code-model.js';
+import type { CodeFunction } from './functions.js';
 
 export type Origin =
   | { kind: 'const'; value: bigint }
@@ -31,6 +32,32 @@ export interface Value {
    * is this one | each of these. Constants are folded into `orBits` instead.
    */
   merged?: Value[];
+  /**
+   * Windows-version tests the path to this value went through (a setcc, cmov or sbb that
+   * chose it, or a conditional jump on the way): other conditions are not recorded, since
+   * only a version test can make a path impossible on every Windows that has Memory Integrity.
+   */
+  conditions?: Condition[];
+}
+
+/** A Windows-version test on the path to a value. */
+export interface Condition {
+  /** The instruction that chose: setcc, cmovcc, sbb or the conditional jump. */
+  rva: number;
+  /** The cmp/test that set the flags it read. */
+  testRva: number;
+  /** Whether the condition code held on this path (for sbb: whether the carry was set). */
+  held: boolean;
+  /** What was tested: "NTDDI 0xa000000" (a comparison with a version constant) or "RtlIsNtDdiVersionAvailable(0x6020000)". */
+  version: string;
+  /**
+   * true: every Windows that has Memory Integrity (Windows 10 and later) takes this path;
+   * false: none does; undefined: the binary does not tell (the compared value is set at run time,
+   * or the version API asks about a Windows 10 release later than 1507: see `api`).
+   */
+  onHvci?: boolean;
+  /** For a version API's result: the version it asks about (NTDDI) and whether this path is the one where it returned TRUE. */
+  api?: { name: string; ntddi: number; returnedTrue: boolean };
 }
 
 /** Where a value lives: a general-purpose register family, or memory at [base + off]. */
@@ -99,9 +126,11 @@ type Step =
   | { kind: 'move'; loc: Location; and?: bigint; or?: bigint; traced: boolean }
   | { kind: 'done'; value: Value }
   /** A small set of constants (setcc gives 0 or 1; sbb r,r gives 0 or -1). */
-  | { kind: 'choice'; values: bigint[] }
-  /** cmov: either `loc` or the unchanged location. */
-  | { kind: 'fork'; loc: Location; traced: boolean }
+  | { kind: 'choice'; values: bigint[]; held?: boolean[] }
+  /** cmov: either `loc` (the condition held; a global's value for `cmovcc r, [global]`) or the unchanged location. */
+  | { kind: 'fork'; loc: Location | Value; traced: boolean }
+  /** rax/eax after a call into the image: the callee's return values. */
+  | { kind: 'returns'; callee: CodeFunction }
   /** Arithmetic on another location's value (lea r,[b+d]; add r,imm): constants fold, the rest is unknown. */
   | { kind: 'derive'; loc: Location; apply: (x: bigint) => bigint; what: string }
   /** `or r, x` with a non-constant x: the location's earlier value | x's value. */
@@ -120,6 +149,8 @@ export interface ResolveOptions {
    * such as `mov dl, 1` (a KPROCESSOR_MODE argument) decides the value instead of ending the walk.
    */
   bytes?: number;
+  /** Calls into the image already followed to get here (their return values are followed up to MAX_CALL_DEPTH). */
+  callDepth?: number;
 }
 
 /**
@@ -128,8 +159,8 @@ export interface ResolveOptions {
  */
 export function resolveBefore(model: CodeModel, code: FunctionCode, index: number, loc: Location, options: ResolveOptions = {}): Value[] {
   const budget = options.budget ?? 4000;
-  const ctx = new Walker(model, code, budget, options.bytes ?? 8);
-  const walked = ctx.walk(index, loc, { and: ALL, or: 0n }, []);
+  const ctx = new Walker(model, code, budget, options.bytes ?? 8, options.callDepth ?? 0);
+  const walked = ctx.walk(index, loc, { and: ALL, or: 0n }, [], []);
   model.budget.chargeFlowSteps(budget - Math.max(ctx.remaining, 0));
   const raw = walked.length > 0 ? walked : [unknown('value depends on a loop')];
   const seen = new Set<string>();
@@ -158,30 +189,39 @@ class Walker {
     private readonly code: FunctionCode,
     budget: number,
     private readonly bytes: number,
+    private readonly callDepth: number,
+    /** Records version conditions (off for the walker's own look-ups, which must not recurse into more). */
+    private readonly tracksConditions = true,
   ) {
     this.budget = budget;
     this.entryIndex = code.indexOf.get(code.fn.start) ?? 0;
     this.ptr = model.pointerSize;
   }
 
-  walk(index: number, start: Location, startTransform: Transform, startTrace: number[]): Value[] {
+  walk(index: number, start: Location, startTransform: Transform, startTrace: number[], startConds: Condition[]): Value[] {
     let idx = index;
     let loc = start;
     let t = startTransform;
     let trace = startTrace;
+    let conds = startConds;
     for (;;) {
-      if (this.budget-- <= 0) return [finish(unknown('too many paths to follow'), t, trace)];
-      if (idx === this.entryIndex) return [finish(this.atEntry(loc), t, trace)];
+      if (this.budget-- <= 0) return [finish(unknown('too many paths to follow'), t, trace, conds)];
+      if (idx === this.entryIndex) return [finish(this.atEntry(loc), t, trace, conds)];
       const preds = this.code.preds.get(idx);
       const from = preds ?? [idx - 1];
-      if (from.length === 0 || idx <= 0 && !preds) return [finish(unknown('code reached only indirectly (no known predecessor)'), t, trace)];
+      if (from.length === 0 || idx <= 0 && !preds) return [finish(unknown('code reached only indirectly (no known predecessor)'), t, trace, conds)];
       if (from.length > 1) {
         const out: Value[] = [];
         for (const p of from) {
           const key = `${p}|${locKey(loc)}|${t.and}|${t.or}`;
           if (this.visited.has(key)) continue; // a loop: this path adds nothing new
           this.visited.add(key);
-          out.push(...this.stepFrom(p, loc, t, trace));
+          const edge = this.edge(p, idx, loc);
+          if (edge?.fact) {
+            out.push(finish(edge.fact, t, [...edge.fact.trace, ...trace], conds));
+            continue;
+          }
+          out.push(...this.stepFrom(p, loc, t, trace, edge?.cond ? [...conds, edge.cond] : conds));
         }
         return out;
       }
@@ -189,19 +229,22 @@ class Walker {
       const key = `${p}|${locKey(loc)}|${t.and}|${t.or}`;
       if (this.visited.has(key)) return []; // a loop: this path adds nothing new
       this.visited.add(key);
+      const edge = this.edge(p, idx, loc);
+      if (edge?.fact) return [finish(edge.fact, t, [...edge.fact.trace, ...trace], conds)];
+      if (edge?.cond) conds = [...conds, edge.cond];
       const insn = this.code.insns[p] as Insn;
       const step = this.effect(insn, loc);
       if (step.kind === 'pass') {
         idx = p;
         continue;
       }
-      if (step.kind === 'done') return [finish(step.value, t, [...step.value.trace, ...trace])];
-      if (step.kind === 'fork' || step.kind === 'derive' || step.kind === 'choice' || step.kind === 'merge') return this.stepFrom(p, loc, t, trace, step);
+      if (step.kind === 'done') return [finish(step.value, t, [...step.value.trace, ...trace], [...this.controlConditions(p), ...conds])];
+      if (step.kind !== 'move') return this.stepFrom(p, loc, t, trace, conds, step);
       idx = p;
       loc = step.loc;
       if (step.and !== undefined || step.or !== undefined) t = compose(step.and ?? ALL, step.or ?? 0n, t);
       if (step.traced) trace = [insn.rva, ...trace];
-      if (t.and === 0n) return [finish({ origin: { kind: 'const', value: 0n }, andMask: ALL, orBits: 0n, trace: [] }, t, trace)];
+      if (t.and === 0n) return [finish({ origin: { kind: 'const', value: 0n }, andMask: ALL, orBits: 0n, trace: [] }, t, trace, conds)];
     }
   }
 
@@ -210,52 +253,260 @@ class Walker {
    * recurses once, so the depth is bounded: a function with thousands of branches (a big
    * switch) gives "too many branches" for that path instead of overflowing the stack.
    */
-  private stepFrom(p: number, loc: Location, t: Transform, trace: number[], forked?: Step): Value[] {
-    if (this.depth >= MAX_DEPTH) return [finish(unknown('too many branches to follow'), t, trace)];
+  private stepFrom(p: number, loc: Location, t: Transform, trace: number[], conds: Condition[], forked?: Step): Value[] {
+    if (this.depth >= MAX_DEPTH) return [finish(unknown('too many branches to follow'), t, trace, conds)];
     this.depth++;
     try {
-      return this.applyStep(p, loc, t, trace, forked);
+      return this.applyStep(p, loc, t, trace, conds, forked);
     } finally {
       this.depth--;
     }
   }
 
-  private applyStep(p: number, loc: Location, t: Transform, trace: number[], forked?: Step): Value[] {
+  private applyStep(p: number, loc: Location, t: Transform, trace: number[], conds: Condition[], forked?: Step): Value[] {
     const insn = this.code.insns[p] as Insn;
     const step = forked ?? this.effect(insn, loc);
     switch (step.kind) {
       case 'pass':
-        return this.walk(p, loc, t, trace);
+        return this.walk(p, loc, t, trace, conds);
       case 'done':
-        return [finish(step.value, t, [...step.value.trace, ...trace])];
-      case 'fork':
-        return [...this.walk(p, step.loc, t, step.traced ? [insn.rva, ...trace] : trace), ...this.walk(p, loc, t, trace)];
+        return [finish(step.value, t, [...step.value.trace, ...trace], [...this.controlConditions(p), ...conds])];
+      case 'fork': {
+        // cmovcc: the source when the condition held, the old value when it did not.
+        const moved = this.versionCondition(p, true);
+        const kept = this.versionCondition(p, false);
+        const movedConds = moved ? [...conds, moved] : conds;
+        const source = step.loc;
+        return [
+          ...('origin' in source
+            ? [finish(source, t, [...source.trace, ...trace], movedConds)]
+            : this.walk(p, source, t, step.traced ? [insn.rva, ...trace] : trace, movedConds)),
+          ...this.walk(p, loc, t, trace, kept ? [...conds, kept] : conds),
+        ];
+      }
       case 'choice':
-        return step.values.map((c) => finish(constant(c, []), t, [insn.rva, ...trace]));
+        return step.values.map((c, i) => {
+          const held = step.held?.[i];
+          const cond = held === undefined ? undefined : this.versionCondition(p, held);
+          return finish(constant(c, []), t, [insn.rva, ...trace], cond ? [...conds, cond] : conds);
+        });
+      case 'returns':
+        return this.returnValues(p, step.callee, t, trace, conds);
       case 'derive':
-        return this.walk(p, step.loc, { and: ALL, or: 0n }, []).map((v) =>
+        return this.walk(p, step.loc, { and: ALL, or: 0n }, [], []).map((v) =>
           v.origin.kind === 'const'
-            ? finish(constant(step.apply(v.origin.value) & ALL, []), t, [...v.trace, insn.rva, ...trace])
-            : finish(unknown(`computed by ${step.what} from ${describe(v)}`), t, [...v.trace, insn.rva, ...trace]),
+            ? finish(constant(step.apply(v.origin.value) & ALL, []), t, [...v.trace, insn.rva, ...trace], [...(v.conditions ?? []), ...conds])
+            : finish(unknown(`computed by ${step.what} from ${describe(v)}`), t, [...v.trace, insn.rva, ...trace], [...(v.conditions ?? []), ...conds]),
         );
       case 'merge': {
         const id = { and: ALL, or: 0n };
-        const others = 'origin' in step.other ? [step.other] : this.walk(p, step.other, id, []);
-        const mains = this.walk(p, step.loc, id, []);
+        const others = 'origin' in step.other ? [step.other] : this.walk(p, step.other, id, [], []);
+        const mains = this.walk(p, step.loc, id, [], []);
         const out: Value[] = [];
         for (const a of mains.slice(0, MAX_MERGE)) {
           for (const b of others.slice(0, MAX_MERGE)) {
             const v = orValues(a, b);
-            out.push(finish(v, t, [...v.trace, insn.rva, ...trace]));
+            out.push(finish(v, t, [...v.trace, insn.rva, ...trace], conds));
           }
         }
         return out;
       }
       case 'move': {
         const t2 = step.and !== undefined || step.or !== undefined ? compose(step.and ?? ALL, step.or ?? 0n, t) : t;
-        return this.walk(p, step.loc, t2, step.traced ? [insn.rva, ...trace] : trace);
+        return this.walk(p, step.loc, t2, step.traced ? [insn.rva, ...trace] : trace, conds);
       }
     }
+  }
+
+  /**
+   * rax after `call sub_x` (instruction `p`): the values sub_x returns, each `ret` of it walked
+   * back (bounded depth). A returned parameter is the argument this call passes.
+   */
+  private returnValues(p: number, callee: CodeFunction, t: Transform, trace: number[], conds: Condition[]): Value[] {
+    const insn = this.code.insns[p] as Insn;
+    const calleeCode = this.model.code(callee);
+    const rets = calleeCode.insns.flatMap((x, i) => (x.flow === 'ret' ? [i] : []));
+    if (rets.length === 0 || rets.length > MAX_RETURNS) {
+      return [finish(unknown(`${RETURN_VALUE} (sub_${callee.start.toString(16)}: ${rets.length === 0 ? 'no ret' : 'too many ret instructions'})`, [insn.rva]), t, [insn.rva, ...trace], conds)];
+    }
+    const out: Value[] = [];
+    for (const r of rets) {
+      const inner = new Walker(this.model, calleeCode, Math.min(this.budget, CALLEE_BUDGET), 8, this.callDepth + 1);
+      const before = inner.budget;
+      const returned = inner.walk(r, { k: 'reg', fam: 0 }, { and: ALL, or: 0n }, [], []);
+      this.budget -= before - inner.budget; // the helper's walk counts against this query
+      for (const v of returned) {
+        const vc = [...(v.conditions ?? []), ...conds];
+        if (v.origin.kind === 'param') {
+          // The helper returns its own parameter: what this call passes.
+          const arg = argumentLocation(this.model.bitness, v.origin.index, undefined, this.ptr);
+          const inside = { and: v.andMask, or: v.orBits };
+          for (const a of this.walk(p, arg, { and: ALL, or: 0n }, [], [])) {
+            const passed = finish(a, inside, [...a.trace, ...v.trace], [...(a.conditions ?? []), ...(v.conditions ?? [])]);
+            out.push(finish(passed, t, [...passed.trace, insn.rva, ...trace], [...(passed.conditions ?? []), ...conds]));
+          }
+        } else {
+          out.push(finish(v, t, [...v.trace, insn.rva, ...trace], vc));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * What the edge from instruction `p` to instruction `to` tells. Only conditional jumps
+   * tell anything: on the edge where `test x, x` / `cmp x, k` found x equal (to 0 / k), a
+   * tracked x is that constant (a fact), provided nothing wrote x between the test and the
+   * jump; and an edge of a Windows-version test is recorded as a condition.
+   */
+  private edge(p: number, to: number, loc: Location): { fact?: Value; cond?: Condition } | undefined {
+    const jcc = this.code.insns[p];
+    if (!jcc || jcc.flow !== 'jcc') return undefined;
+    const target = jcc.operands[0]?.kind === 'branch' ? jcc.operands[0].target : undefined;
+    const toRva = this.code.insns[to]?.rva;
+    const taken = target === toRva;
+    const fallThrough = p + 1 === to;
+    if (taken === fallThrough) return undefined; // a jump to the next instruction, or not this edge
+    const cc = jcc.mnemonic.slice(1);
+    const test = this.flagSetter(p);
+    if (!test) return undefined;
+    const tested = equalityTested(test.insn);
+    if (tested && (cc === 'e' || cc === 'z' || cc === 'ne' || cc === 'nz')) {
+      const equal = (cc === 'e' || cc === 'z') === taken;
+      if (equal && this.sameLocation(tested.op, loc) && this.untouched(tested.op, test.index, p)) {
+        return { fact: constant(tested.value, [test.insn.rva, jcc.rva]) };
+      }
+    }
+    const cond = this.versionCondition(p, taken);
+    return cond ? { cond } : undefined;
+  }
+
+  /**
+   * The version test that decides whether instruction `index` runs at all: the nearest
+   * conditional jump above it with nothing joining in between (the arms of an if/else that
+   * set a value after the branch). Empty when that jump is not a version test.
+   */
+  private controlConditions(index: number): Condition[] {
+    let idx = index;
+    for (let n = 0; n < CONTROL_LOOKBACK && idx !== this.entryIndex; n++) {
+      const preds = this.code.preds.get(idx);
+      const from = preds ?? [idx - 1];
+      const p = from[0];
+      if (from.length !== 1 || p === undefined || p < 0) return [];
+      if (this.code.insns[p]?.flow === 'jcc') {
+        const e = this.edge(p, idx, { k: 'reg', fam: -1 });
+        return e?.cond ? [e.cond] : [];
+      }
+      idx = p;
+    }
+    return [];
+  }
+
+  /** Nothing between instructions `from` and `to` (exclusive) writes `op` (a memory operand: nothing at all runs between). */
+  private untouched(op: Operand, from: number, to: number): boolean {
+    if (op.kind !== 'reg') return to === from + 1;
+    const fam = registerFamily(op.reg);
+    for (let i = from + 1; i < to; i++) {
+      const x = this.code.insns[i] as Insn;
+      const dst = x.operands[0];
+      if (dst?.kind === 'reg' && registerFamily(dst.reg) === fam && !READS_ONLY.has(x.mnemonic)) return false;
+      if (x.mnemonic === 'xchg' && x.operands[1]?.kind === 'reg' && registerFamily((x.operands[1] as { reg: string }).reg) === fam) return false;
+      if (IMPLICIT_MAP.get(x.mnemonic)?.includes(fam)) return false;
+    }
+    return true;
+  }
+
+  /** Does the operand `op` name the tracked location, all of it? */
+  private sameLocation(op: Operand, loc: Location): boolean {
+    if (op.kind === 'reg') {
+      return loc.k === 'reg' && registerFamily(op.reg) === loc.fam && registerSize(op.reg) >= Math.min(4, this.bytes);
+    }
+    if (op.kind !== 'mem' || loc.k !== 'mem') return false;
+    const where = this.memLocation(op);
+    if (!where || where === 'global' || where.k !== 'mem') return false;
+    // Between the test and the jump only flag readers run (flagSetter), so the stack has not moved.
+    return where.base === loc.base && where.off === loc.off && where.size >= loc.size;
+  }
+
+  /** The cmp/test whose flags instruction `p` reads: the nearest earlier one in the same block. */
+  private flagSetter(p: number): { insn: Insn; index: number } | undefined {
+    for (let i = p - 1; i >= 0 && i >= p - FLAG_LOOKBACK; i--) {
+      const insn = this.code.insns[i] as Insn;
+      if (insn.mnemonic === 'cmp' || insn.mnemonic === 'test') return { insn, index: i };
+      if (!KEEPS_FLAGS.has(insn.mnemonic) && !insn.mnemonic.startsWith('set') && !insn.mnemonic.startsWith('cmov')) return undefined;
+      const preds = this.code.preds.get(i);
+      if (preds && (preds.length !== 1 || preds[0] !== i - 1)) return undefined; // a join: flags may come from elsewhere
+    }
+    return undefined;
+  }
+
+  /**
+   * The Windows-version test instruction `p` (setcc, cmovcc, sbb, jcc) chose on, for the
+   * path where its condition `held`; undefined when the flags do not come from one.
+   */
+  private versionCondition(p: number, held: boolean): Condition | undefined {
+    if (!this.tracksConditions) return undefined;
+    const choice = this.code.insns[p] as Insn;
+    const test = this.flagSetter(p);
+    if (!test) return undefined;
+    const [a, b] = test.insn.operands;
+    if (!a || !b) return undefined;
+    // A comparison with a version constant (NTDDI_*): the compared value is not known here.
+    if (test.insn.mnemonic === 'cmp' && b.kind === 'imm') {
+      const ntddi = ntddiConstant(b.value);
+      if (ntddi !== undefined) return { rva: choice.rva, testRva: test.insn.rva, held, version: `NTDDI 0x${ntddi.toString(16)}` };
+    }
+    // The result of a version API (a BOOLEAN in al/eax): tested with test r,r or cmp r,k.
+    const reg = a.kind === 'reg' ? a : undefined;
+    if (!reg) return undefined;
+    const k = test.insn.mnemonic === 'test' ? (b.kind === 'reg' && b.reg === reg.reg ? undefined : null) : b.kind === 'imm' ? b.value : null;
+    if (k === null) return undefined;
+    const api = this.versionApi(test.index, registerFamily(reg.reg));
+    if (!api) return undefined;
+    const cond: Condition = { rva: choice.rva, testRva: test.insn.rva, held, version: `${api.name}(0x${api.ntddi.toString(16)})` };
+    // Which side TRUE (1) takes: the condition code evaluated on the flags 1 gives.
+    const cc = choice.mnemonic === 'sbb' ? 'b' : choice.mnemonic.replace(/^(set|cmov|j)/, '');
+    const holds = conditionHolds(cc, k === undefined ? flagsOfTest(1n) : flagsOfCmp(1n, k));
+    if (holds === undefined) return cond;
+    cond.api = { name: api.name, ntddi: api.ntddi, returnedTrue: holds === held };
+    // RtlIsNtDdiVersionAvailable(v) is TRUE on every Windows at or above v; Memory Integrity
+    // exists from Windows 10 (NTDDI_WIN10) on, so for v <= NTDDI_WIN10 it is TRUE there. For a
+    // later release the answer depends on the oldest Windows the driver supports (call-findings).
+    if (api.ntddi <= NTDDI_WIN10) cond.onHvci = holds === held;
+    return cond;
+  }
+
+  /** The version API whose return value register family `fam` holds before instruction `index`. */
+  private versionApi(index: number, fam: number): { name: string; ntddi: number } | undefined {
+    if (fam !== 0) return undefined;
+    let cached = VERSION_API_CACHE.get(this.code);
+    if (!cached) VERSION_API_CACHE.set(this.code, (cached = new Map()));
+    if (cached.has(index)) return cached.get(index) ?? undefined;
+    const found = this.findVersionApi(index);
+    cached.set(index, found ?? null);
+    return found;
+  }
+
+  private findVersionApi(index: number): { name: string; ntddi: number } | undefined {
+    const values = new Walker(this.model, this.code, 200, 8, MAX_CALL_DEPTH, false).walk(index, { k: 'reg', fam: 0 }, { and: ALL, or: 0n }, [], []);
+    if (values.length !== 1) return undefined;
+    const v = values[0] as Value;
+    const callRva = v.origin.kind === 'unknown' && v.origin.reason === RETURN_VALUE ? v.trace[0] : undefined;
+    const ci = callRva === undefined ? undefined : this.code.indexOf.get(callRva);
+    if (ci === undefined) return undefined;
+    const call = this.code.insns[ci] as Insn;
+    const op = call.operands[0];
+    let slot: number | undefined;
+    if (op?.kind === 'mem' && op.target !== undefined) slot = op.target;
+    if (op?.kind === 'reg') {
+      const via = new Walker(this.model, this.code, 200, 8, MAX_CALL_DEPTH, false).walk(ci, { k: 'reg', fam: registerFamily(op.reg) }, { and: ALL, or: 0n }, [], []);
+      if (via.length === 1 && via[0]?.origin.kind === 'global') slot = via[0].origin.rva;
+    }
+    const name = slot === undefined ? undefined : this.model.importSlots.get(slot)?.name;
+    if (name !== 'RtlIsNtDdiVersionAvailable') return undefined;
+    const arg = new Walker(this.model, this.code, 400, 8, MAX_CALL_DEPTH, false).walk(ci, argumentLocation(this.model.bitness, 1), { and: ALL, or: 0n }, [], []);
+    if (arg.length !== 1 || arg[0]?.origin.kind !== 'const') return undefined;
+    return { name, ntddi: Number(arg[0].origin.value & 0xffffffffn) };
   }
 
   private atEntry(loc: Location): Value {
@@ -280,6 +531,8 @@ class Walker {
       if (isCall) {
         const volatile = this.model.bitness === 64 ? VOLATILE_64 : VOLATILE_32;
         if (!volatile.has(loc.fam)) return { kind: 'pass' };
+        const callee = loc.fam === 0 && this.callDepth < MAX_CALL_DEPTH ? this.directCallee(insn) : undefined;
+        if (callee) return { kind: 'returns', callee };
         return { kind: 'done', value: unknown(loc.fam === 0 ? RETURN_VALUE : 'register clobbered by a call', [insn.rva]) };
       }
       const implicit = IMPLICIT_MAP.get(m);
@@ -304,6 +557,14 @@ class Walker {
     return this.memEffect(insn, loc);
   }
 
+  /** The image function a direct `call` enters (not the function itself: recursion gives nothing new). */
+  private directCallee(insn: Insn): CodeFunction | undefined {
+    const op = insn.operands[0];
+    if (insn.flow !== 'call' || op?.kind !== 'branch') return undefined;
+    const fn = this.model.functions.at(op.target);
+    return fn && fn.start !== this.code.fn.start ? fn : undefined;
+  }
+
   private popInto(): Step {
     return { kind: 'move', loc: { k: 'mem', base: SP, off: 0, size: this.ptr }, traced: true };
   }
@@ -314,7 +575,7 @@ class Walker {
     const size = registerSize(reg);
     const fam = registerFamily(reg);
     if (m === 'pop') return this.popInto();
-    if (m.startsWith('set') && isRegisterDestination(insn)) return { kind: 'choice', values: [0n, 1n] };
+    if (m.startsWith('set') && isRegisterDestination(insn)) return { kind: 'choice', values: [0n, 1n], held: [false, true] };
     if (size < 4 && (m === 'or' || m === 'and') && src?.kind === 'imm') {
       // `or ah, 4` sets bit 10 (POOL_ZERO_ALLOCATION at -O0); the rest of the register is kept.
       const shift = HIGH_BYTE.has(reg) ? 8n : 0n;
@@ -393,7 +654,7 @@ class Walker {
         }
         break;
       case 'sbb':
-        if (src?.kind === 'reg' && registerFamily(src.reg) === fam) return { kind: 'choice', values: [0n, sizeMask(size)] };
+        if (src?.kind === 'reg' && registerFamily(src.reg) === fam) return { kind: 'choice', values: [0n, sizeMask(size)], held: [false, true] };
         break;
       case 'shl':
       case 'sal':
@@ -417,6 +678,11 @@ class Walker {
       default:
         if (m.startsWith('cmov') && src?.kind === 'reg' && registerFamily(src.reg) >= 0) {
           return { kind: 'fork', loc: { k: 'reg', fam: registerFamily(src.reg) }, traced: true };
+        }
+        if (m.startsWith('cmov') && src?.kind === 'mem') {
+          const where = this.memLocation(src);
+          if (where === 'global') return { kind: 'fork', loc: globalLoad(src.target as number, src.size || size, insn.rva), traced: true };
+          if (where) return { kind: 'fork', loc: where, traced: true };
         }
     }
     return { kind: 'done', value: unknown(`computed by ${m}`, [insn.rva]) };
@@ -596,19 +862,115 @@ function compose(a: bigint, o: bigint, t: Transform): Transform {
   return { and: a & t.and, or: (o & t.and) | t.or };
 }
 
-/** Applies the transform collected on the way back; folds constants. */
-function finish(v: Value, t: Transform, trace: number[]): Value {
+/** Applies the transform collected on the way back; folds constants; adds the path's version conditions. */
+function finish(v: Value, t: Transform, trace: number[], conds: readonly Condition[] = []): Value {
   const and = v.andMask & t.and;
   const or = (v.orBits & t.and) | t.or;
+  const conditions = joinConditions(v.conditions, conds);
   if (v.origin.kind === 'const' && !v.merged) {
     const value = ((v.origin.value & t.and) | t.or) & ALL;
-    return { origin: { kind: 'const', value }, andMask: ALL, orBits: 0n, trace };
+    return { origin: { kind: 'const', value }, andMask: ALL, orBits: 0n, trace, ...(conditions ? { conditions } : {}) };
   }
-  const out: Value = { origin: v.origin, andMask: and, orBits: or, trace };
+  const out: Value = { origin: v.origin, andMask: and, orBits: or, trace, ...(conditions ? { conditions } : {}) };
   // A later `and` masks the merged parts too; a later `or` is already in orBits.
   if (v.merged) out.merged = v.merged.map((m) => finish(m, { and: t.and, or: 0n }, m.trace));
   return out;
 }
+
+function joinConditions(a: readonly Condition[] | undefined, b: readonly Condition[]): Condition[] | undefined {
+  if (!a?.length && b.length === 0) return undefined;
+  const out: Condition[] = [];
+  const seen = new Set<string>();
+  for (const c of [...(a ?? []), ...b]) {
+    const key = `${c.rva}|${c.held}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(c);
+  }
+  return out;
+}
+
+/** NTDDI_WIN10: Memory Integrity exists from Windows 10 on (rule book: Windows 10, 11, Server 2016+). */
+const NTDDI_WIN10 = 0x0a000000;
+
+/**
+ * A comparison constant that is an NTDDI version (0xMMmmSSSS: Windows 2000 … Windows 10 and its
+ * releases), as written or one less (compilers turn `x >= v` into `x > v - 1`).
+ */
+function ntddiConstant(imm: bigint): number | undefined {
+  for (const v of [imm & 0xffffffffn, (imm + 1n) & 0xffffffffn]) {
+    const n = Number(v);
+    const major = n >>> 24;
+    const minor = (n >>> 16) & 0xff;
+    const sub = n & 0xffff;
+    if (((major === 5 && minor <= 2) || (major === 6 && minor <= 3) || (major === 10 && minor === 0)) && sub <= 0x20) return n;
+  }
+  return undefined;
+}
+
+interface Flags {
+  zf: boolean;
+  cf: boolean;
+  sf: boolean;
+  of: boolean;
+}
+
+/** Flags of `test x, x` for a small positive x. */
+function flagsOfTest(x: bigint): Flags {
+  return { zf: x === 0n, cf: false, sf: false, of: false };
+}
+
+/** Flags of `cmp x, k` for small non-negative x and k. */
+function flagsOfCmp(x: bigint, k: bigint): Flags {
+  const d = x - k;
+  return { zf: d === 0n, cf: x < k, sf: d < 0n, of: false };
+}
+
+/** Whether condition code `cc` (e, ne, b, ae, …) holds for `f`; undefined for an unknown code. */
+function conditionHolds(cc: string, f: Flags): boolean | undefined {
+  switch (cc) {
+    case 'e': case 'z': return f.zf;
+    case 'ne': case 'nz': return !f.zf;
+    case 'b': case 'c': case 'nae': return f.cf;
+    case 'ae': case 'nb': case 'nc': return !f.cf;
+    case 'a': case 'nbe': return !f.cf && !f.zf;
+    case 'be': case 'na': return f.cf || f.zf;
+    case 's': return f.sf;
+    case 'ns': return !f.sf;
+    case 'l': case 'nge': return f.sf !== f.of;
+    case 'ge': case 'nl': return f.sf === f.of;
+    case 'g': case 'nle': return !f.zf && f.sf === f.of;
+    case 'le': case 'ng': return f.zf || f.sf !== f.of;
+    default: return undefined;
+  }
+}
+
+/** `test x, x` (x == 0 when equal) or `cmp x, k` (x == k): the operand and the constant. */
+function equalityTested(insn: Insn): { op: Operand; value: bigint } | undefined {
+  const [a, b] = insn.operands;
+  if (!a || !b) return undefined;
+  if (insn.mnemonic === 'test' && a.kind === 'reg' && b.kind === 'reg' && a.reg === b.reg) return { op: a, value: 0n };
+  if (insn.mnemonic === 'cmp' && b.kind === 'imm' && (a.kind === 'reg' || a.kind === 'mem')) {
+    const size = a.kind === 'reg' ? registerSize(a.reg) : a.size || 8;
+    return { op: a, value: b.value & sizeMask(size) };
+  }
+  return undefined;
+}
+
+/** Instructions that leave the flags alone (between a cmp/test and the instruction that reads them). */
+const KEEPS_FLAGS = new Set(['mov', 'movzx', 'movsx', 'movsxd', 'lea', 'push', 'pop', 'nop', 'xchg', 'not', 'bswap']);
+/** versionApi answers per function and test instruction (a `test eax, eax` is asked about from many paths). */
+const VERSION_API_CACHE = new WeakMap<FunctionCode, Map<number, { name: string; ntddi: number } | null>>();
+/** Instructions looked back from a value's definition for the branch that decides whether it runs. */
+const CONTROL_LOOKBACK = 24;
+/** Instructions looked back from a choice for the cmp/test that set its flags. */
+const FLAG_LOOKBACK = 8;
+/** Calls into the image whose return values are followed, nested. */
+const MAX_CALL_DEPTH = 2;
+/** A helper with more `ret` instructions than this is not followed. */
+const MAX_RETURNS = 8;
+/** Instructions examined inside one helper for one of its `ret`s. */
+const CALLEE_BUDGET = 1500;
 
 /** Nested branch points one query follows before giving up on that path (stack safety). */
 const MAX_DEPTH = 200;
@@ -619,11 +981,16 @@ const MAX_MERGE = 8;
 /** a | b: constants fold into the other side's orBits; two unknown sides are kept as a merge. */
 function orValues(a: Value, b: Value): Value {
   const trace = [...a.trace, ...b.trace];
-  if (a.origin.kind === 'const' && !a.merged && b.origin.kind === 'const' && !b.merged) return constant(a.origin.value | b.origin.value, trace);
-  if (b.origin.kind === 'const' && !b.merged) return { ...a, orBits: a.orBits | b.origin.value, trace };
-  if (a.origin.kind === 'const' && !a.merged) return { ...b, orBits: b.orBits | a.origin.value, trace };
+  if (a.origin.kind === 'const' && !a.merged && b.origin.kind === 'const' && !b.merged) {
+    const conditions = joinConditions(a.conditions, b.conditions ?? []);
+    return { ...constant(a.origin.value | b.origin.value, trace), ...(conditions ? { conditions } : {}) };
+  }
+  const joined = joinConditions(a.conditions, b.conditions ?? []);
+  const withConditions = joined ? { conditions: joined } : {};
+  if (b.origin.kind === 'const' && !b.merged) return { ...a, orBits: a.orBits | b.origin.value, trace, ...withConditions };
+  if (a.origin.kind === 'const' && !a.merged) return { ...b, orBits: b.orBits | a.origin.value, trace, ...withConditions };
   const { merged: bMerged, ...bOwn } = b;
-  return { ...a, merged: [...(a.merged ?? []), bOwn, ...(bMerged ?? [])], trace };
+  return { ...a, merged: [...(a.merged ?? []), bOwn, ...(bMerged ?? [])], trace, ...withConditions };
 }
 
 function globalLoad(rva: number, size: number, at: number): Value {
@@ -631,7 +998,8 @@ function globalLoad(rva: number, size: number, at: number): Value {
 }
 
 function valueKey(v: Value): string {
-  const own = `${JSON.stringify(v.origin, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))}|${v.andMask}|${v.orBits}`;
+  const conds = v.conditions?.map((c) => `${c.rva}:${c.held}`).join(',') ?? '';
+  const own = `${JSON.stringify(v.origin, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))}|${v.andMask}|${v.orBits}|${conds}`;
   return v.merged ? `${own}|${v.merged.map(valueKey).join('+')}` : own;
 }
 

@@ -1,13 +1,16 @@
 /**
  * MmGetSystemRoutineAddress(PUNICODE_STRING): a driver can resolve an API by name at run
  * time, and its calls then bypass the import table (rule book §9 dynamic-routine-lookup).
- * Recover the name at each call: a UNICODE_STRING in the image (lea rcx, [name]), or a
- * local filled by RtlInitUnicodeString(&local, L"...") earlier in the same function.
+ * Recover the name at each call: a UNICODE_STRING in the image (lea rcx, [name]), a local
+ * filled by RtlInitUnicodeString(&local, L"...") earlier in the same function, or a local
+ * built field by field (RTL_CONSTANT_STRING: Length/MaximumLength, then Buffer one pointer
+ * further on). A name that cannot be recovered is said so (`unresolved`), not dropped.
  */
 import { API_TABLE } from './api-table.js';
 import { findImportCallSites } from './call-sites.js';
-import type { CodeModel } from './code-model.js';
-import { argumentLocation, resolveBefore } from './dataflow.js';
+import type { CodeModel, FunctionCode } from './code-model.js';
+import { argumentLocation, resolveBefore, type Value } from './dataflow.js';
+import { BP, registerFamily, SP } from './decoder.js';
 import { functionName } from './functions.js';
 
 export interface RoutineLookup {
@@ -21,6 +24,8 @@ export interface RoutineLookup {
   nameRva?: number;
   /** The name is an API of the §2 table (can return executable memory). */
   affected: boolean;
+  /** Why the name was not recovered (set exactly when `name` is not). */
+  unresolved?: string;
 }
 
 /** APIs whose arguments can ask for executable memory (class N APIs cannot). */
@@ -50,10 +55,13 @@ function lookupsOf(model: CodeModel): RoutineLookup[] {
     if (off !== undefined) lookup.fileOffset = off;
     if (index !== undefined) {
       let named: { name: string; rva: number } | undefined;
-      for (const v of resolveBefore(model, code, index, argumentLocation(model.bitness, 1))) {
+      const args = resolveBefore(model, code, index, argumentLocation(model.bitness, 1));
+      for (const v of args) {
         if (v.origin.kind === 'address') named = readUnicodeString(model, v.origin.rva);
+        else named = stackString(model, code, index, v);
         if (named) break;
       }
+      lookup.unresolved = args.map(describeArgument).join('; ');
       if (!named) {
         // The nearest RtlInitUnicodeString before the call in the same function supplies the name.
         const init = sites
@@ -61,21 +69,103 @@ function lookupsOf(model: CodeModel): RoutineLookup[] {
           .pop();
         const initIndex = init ? code.indexOf.get(init.callRva) : undefined;
         if (initIndex !== undefined) {
-          for (const v of resolveBefore(model, code, initIndex, argumentLocation(model.bitness, 2))) {
+          const texts = resolveBefore(model, code, initIndex, argumentLocation(model.bitness, 2));
+          for (const v of texts) {
             if (v.origin.kind === 'address') named = readWideString(model, v.origin.rva);
             if (named) break;
           }
+          if (init) lookup.unresolved = `RtlInitUnicodeString at 0x${init.callRva.toString(16)} makes it from ${texts.map(describeText).join(' or ')}`;
         }
       }
       if (named) {
+        delete lookup.unresolved;
         lookup.name = named.name;
         lookup.nameRva = named.rva;
         lookup.affected = AFFECTED.has(named.name);
       }
+    } else {
+      lookup.unresolved = 'the call instruction was not decoded';
     }
     out.push(lookup);
   }
   return out;
+}
+
+/**
+ * A UNICODE_STRING in a local: the argument is `lea r, [sp/bp + d]` (or `mov r, esp`), and its
+ * Buffer field (d + pointer size) holds the address of the text at the call. The slot is read at
+ * the call, so stores made after the `lea` count; on x86 the pushes in between are undone.
+ */
+function stackString(model: CodeModel, code: FunctionCode, callIndex: number, v: Value): { name: string; rva: number } | undefined {
+  if (v.origin.kind !== 'unknown') return undefined;
+  // The latest instruction of the value's trace that takes a stack address.
+  let i: number | undefined;
+  let base = -1;
+  let disp = 0;
+  for (const at of [...v.trace].reverse()) {
+    const j = code.indexOf.get(at);
+    const insn = j === undefined ? undefined : code.insns[j];
+    const [dst, src] = insn?.operands ?? [];
+    if (!insn || dst?.kind !== 'reg') continue;
+    if (insn.mnemonic === 'lea' && src?.kind === 'mem' && src.base !== undefined && src.index === undefined) {
+      [i, base, disp] = [j, registerFamily(src.base), src.disp];
+    } else if (insn.mnemonic === 'mov' && src?.kind === 'reg' && registerFamily(src.reg) === SP) {
+      [i, base, disp] = [j, SP, 0];
+    } else {
+      continue;
+    }
+    break;
+  }
+  if (i === undefined || (base !== SP && base !== BP)) return undefined;
+  let delta = 0; // how far the stack pointer moves from the lea to the call
+  if (base === SP) {
+    for (let j = i + 1; j < callIndex; j++) {
+      const x = code.insns[j];
+      if (!x || x.flow !== 'next' || code.preds.has(j)) return undefined; // one straight block only
+      const op = x.operands[0];
+      const imm = x.operands[1];
+      if (x.mnemonic === 'push') delta -= op?.kind === 'reg' || op?.kind === 'imm' || op?.kind === 'mem' ? model.pointerSize : 0;
+      else if (x.mnemonic === 'pop') delta += model.pointerSize;
+      else if (op?.kind === 'reg' && registerFamily(op.reg) === SP) {
+        if ((x.mnemonic === 'sub' || x.mnemonic === 'add') && imm?.kind === 'imm') delta += (x.mnemonic === 'add' ? 1 : -1) * Number(imm.value);
+        else return undefined;
+      }
+    }
+  }
+  const ptr = model.pointerSize;
+  const slot = { k: 'mem' as const, base, off: disp - delta + ptr, size: ptr };
+  const length = resolveBefore(model, code, callIndex, { ...slot, off: disp - delta, size: 2 }, { budget: 400, bytes: 2 });
+  const chars = length.length === 1 && length[0]?.origin.kind === 'const' ? Number(length[0].origin.value & 0xffffn) / 2 : 256;
+  for (const b of resolveBefore(model, code, callIndex, slot, { budget: 400 })) {
+    const o = b.origin;
+    const rva = o.kind === 'address' ? o.rva : o.kind === 'const' ? Number(o.value - model.imageBase) : undefined;
+    if (rva === undefined || rva <= 0 || rva >= model.image.optionalHeader.sizeOfImage) continue;
+    const s = readWideString(model, rva, chars > 0 && chars <= 256 ? chars : 256);
+    if (s) return s;
+  }
+  return undefined;
+}
+
+/** Where the text RtlInitUnicodeString copies comes from, when it is not a string in the image. */
+function describeText(v: Value): string {
+  const o = v.origin;
+  return o.kind === 'param' ? `parameter ${o.index} of the function` : o.kind === 'global' ? `a pointer in global 0x${o.rva.toString(16)}` : o.kind === 'unknown' ? o.reason : 'text hvci cannot read';
+}
+
+function describeArgument(v: Value): string {
+  const o = v.origin;
+  switch (o.kind) {
+    case 'unknown':
+      return o.reason;
+    case 'global':
+      return `the UNICODE_STRING pointer is loaded from global 0x${o.rva.toString(16)}`;
+    case 'param':
+      return `the UNICODE_STRING is parameter ${o.index} of the function`;
+    case 'address':
+      return `no readable UNICODE_STRING at 0x${o.rva.toString(16)}`;
+    case 'const':
+      return `a constant pointer 0x${o.value.toString(16)}`;
+  }
 }
 
 /** A UNICODE_STRING { USHORT Length; USHORT MaximumLength; PWSTR Buffer; } in the image. */

@@ -12,7 +12,7 @@
  */
 import type { CodeModel, FunctionCode } from './code-model.js';
 import { resolveBefore } from './dataflow.js';
-import type { Insn } from './decoder.js';
+import { type Insn, type Operand, registerFamily } from './decoder.js';
 import { type CodeFunction, functionName } from './functions.js';
 
 export interface PrivilegedWrite {
@@ -31,8 +31,10 @@ export interface ControlRegisterWrite extends PrivilegedWrite {
 }
 
 export interface MsrWrite extends PrivilegedWrite {
-  /** The MSR numbers ecx may hold (empty when not constant). */
+  /** The MSR numbers ecx may hold (empty when not constant); every value of a counting loop. */
   msrs: bigint[];
+  /** Set when ecx counts in a loop around the wrmsr: the counter's first value, step and the compare that ends it. */
+  loop?: { first: bigint; step: bigint; count: number; compareRva: number };
 }
 
 const CONTEXT = 6;
@@ -62,9 +64,116 @@ export function findMsrWrites(model: CodeModel): MsrWrite[] {
     const msrs = resolveBefore(model, code, index, { k: 'reg', fam: 1 })
       .map((v) => (v.origin.kind === 'const' && !v.merged ? v.origin.value & 0xffffffffn : undefined))
       .filter((v): v is bigint => v !== undefined);
-    out.push({ ...write, msrs: [...new Set(msrs)] });
+    const loop = msrs.length === 1 ? countingLoop(code, index, msrs[0] as bigint) : undefined;
+    if (loop) out.push({ ...write, msrs: loop.values, loop: { first: msrs[0] as bigint, step: loop.step, count: loop.values.length, compareRva: loop.compareRva } });
+    else out.push({ ...write, msrs: [...new Set(msrs)] });
   }
   return out;
+}
+
+/** Most values a counting loop is expanded to; a longer loop is not expanded (only its first value is known). */
+const MAX_LOOP_VALUES = 4096;
+
+/**
+ * ecx at instruction `index` (a wrmsr) inside a counting loop: `first` on entry (what backward
+ * data flow found, which stops at the loop's back edge), then the counter steps by a constant
+ * until the compare that closes the loop fails. Recognised shape, as compilers emit it:
+ *   [mov ecx, <counter>]  wrmsr  …  add/sub/inc/dec <counter>  …  cmp <counter>, imm
+ *   (setcc r8; test r8, r8)  jcc <loop top>
+ * where <counter> is ecx itself or the register / stack slot ecx is copied from in the loop.
+ */
+function countingLoop(code: FunctionCode, index: number, first: bigint): { values: bigint[]; step: bigint; compareRva: number } | undefined {
+  // The back edge: the nearest conditional jump after the wrmsr that jumps to or above it.
+  let back = -1;
+  let top = -1;
+  for (let j = index + 1; j < code.insns.length && j <= index + LOOP_SCAN; j++) {
+    const x = code.insns[j] as Insn;
+    const target = x.operands[0]?.kind === 'branch' ? x.operands[0].target : undefined;
+    const t = target === undefined ? undefined : code.indexOf.get(target);
+    if (x.flow === 'jcc' && t !== undefined && t <= index) {
+      [back, top] = [j, t];
+      break;
+    }
+    if (x.flow === 'ret' || x.flow === 'jmp' || x.flow === 'jmp-indirect') return undefined;
+  }
+  if (back < 0) return undefined;
+  const body = code.insns.slice(top, back + 1);
+  // The counter: what ecx is copied from inside the loop, before the wrmsr; else ecx itself.
+  let counter: Operand = { kind: 'reg', reg: 'ecx' };
+  for (let j = index - 1; j >= top; j--) {
+    const x = code.insns[j] as Insn;
+    const [dst, src] = x.operands;
+    if (dst?.kind === 'reg' && registerFamily(dst.reg) === 1 && !READ_ONLY.has(x.mnemonic)) {
+      if (x.mnemonic !== 'mov' || !src || (src.kind !== 'reg' && src.kind !== 'mem')) return undefined;
+      counter = src;
+      break;
+    }
+  }
+  const same = (op: Operand | undefined): boolean => op !== undefined && sameOperand(op, counter);
+  let step: bigint | undefined;
+  for (const x of body) {
+    const [dst, src] = x.operands;
+    if (!same(dst) || READ_ONLY.has(x.mnemonic)) continue;
+    const d =
+      x.mnemonic === 'inc' ? 1n : x.mnemonic === 'dec' ? -1n : x.mnemonic === 'add' && src?.kind === 'imm' ? src.value : x.mnemonic === 'sub' && src?.kind === 'imm' ? -src.value : undefined;
+    if (d === undefined || step !== undefined) return undefined; // written some other way, or twice
+    step = BigInt.asIntN(32, d);
+  }
+  if (step === undefined || step === 0n) return undefined;
+  // The compare that decides the back edge, and the condition under which the loop goes on.
+  const cmpAt = body.findIndex((x) => x.mnemonic === 'cmp' && same(x.operands[0]) && x.operands[1]?.kind === 'imm');
+  const cmp = body[cmpAt];
+  const limit = cmp?.operands[1]?.kind === 'imm' ? BigInt.asUintN(32, cmp.operands[1].value) : undefined;
+  if (!cmp || limit === undefined) return undefined;
+  const jcc = code.insns[back] as Insn;
+  let cc = jcc.mnemonic.slice(1);
+  const between = body.slice(cmpAt + 1, body.length - 1);
+  const setcc = between.find((x) => x.mnemonic.startsWith('set'));
+  if (setcc) {
+    // cmp; setCC r8; test r8, r8; jne/je top (unoptimised code)
+    if (cc !== 'ne' && cc !== 'e') return undefined;
+    const inner = setcc.mnemonic.slice(3);
+    cc = cc === 'ne' ? inner : NEGATE[inner] ?? '';
+  } else if (between.some((x) => !KEEPS_FLAGS.has(x.mnemonic))) {
+    return undefined;
+  }
+  const goesOn = (v: bigint): boolean | undefined => {
+    const s = BigInt.asIntN(32, v);
+    const l = BigInt.asIntN(32, limit);
+    switch (cc) {
+      case 'ne': case 'nz': return v !== limit;
+      case 'b': case 'c': return v < limit;
+      case 'be': return v <= limit;
+      case 'a': return v > limit;
+      case 'ae': case 'nc': return v >= limit;
+      case 'l': return s < l;
+      case 'le': return s <= l;
+      case 'g': return s > l;
+      case 'ge': return s >= l;
+      default: return undefined;
+    }
+  };
+  // The compare comes after the step in both loop shapes compilers emit (do-while, and the
+  // unoptimised jump to a bottom test), so each value after the first is checked before use.
+  const values = [first];
+  for (let v = BigInt.asUintN(32, first + step); values.length <= MAX_LOOP_VALUES; v = BigInt.asUintN(32, v + step)) {
+    const on = goesOn(v);
+    if (on === undefined) return undefined;
+    if (!on) return values.length > 1 ? { values, step, compareRva: cmp.rva } : undefined;
+    values.push(v);
+  }
+  return undefined; // too many values (or a loop that never ends by this compare)
+}
+
+const LOOP_SCAN = 64;
+const READ_ONLY = new Set(['cmp', 'test', 'push', 'bt']);
+const KEEPS_FLAGS = new Set(['mov', 'movzx', 'lea', 'nop', 'push', 'pop']);
+const NEGATE: Record<string, string> = { e: 'ne', ne: 'e', b: 'ae', ae: 'b', be: 'a', a: 'be', l: 'ge', ge: 'l', le: 'g', g: 'le' };
+
+function sameOperand(a: Operand, b: Operand): boolean {
+  if (a.kind === 'reg' && b.kind === 'reg') return registerFamily(a.reg) === registerFamily(b.reg);
+  if (a.kind === 'mem' && b.kind === 'mem') return a.base === b.base && a.index === b.index && a.disp === b.disp && a.target === b.target;
+  return false;
 }
 
 function isReg(insn: Insn, name: string): boolean {

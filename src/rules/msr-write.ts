@@ -23,7 +23,8 @@ export default defineRule({
         'WRMSR to IA32_LSTAR (0xC0000082), IA32_CSTAR or IA32_SYSENTER_EIP (0x176) replaces the system-call entry ' +
         'point: a syscall hook. Under HVCI the hypervisor protects these registers, so the hook is refused or ' +
         'reported. Other MSR writes (performance counters, power management) can be legitimate. hvci finds `wrmsr`, ' +
-        'confirms it with the decoder, and recovers the MSR number in ECX by backward data flow; it is a heuristic ' +
+        'confirms it with the decoder, and recovers the MSR number in ECX by backward data flow (every value of a loop ' +
+        'that counts ECX over a range, not only the first); it is a heuristic ' +
         '(rule book §8), hence a warning.',
       resolution: 'Do not hook system calls by rewriting MSRs; use documented callbacks (process, thread, image, registry, object, minifilter).',
       ruleBook: '§8 msr-write',
@@ -36,7 +37,12 @@ export default defineRule({
   check(image, ctx) {
     withCodeModel(image, (model) => {
       for (const w of findMsrWrites(model)) {
-        const names = w.msrs.map((m) => (SYSCALL_MSRS.has(m) ? `${SYSCALL_MSRS.get(m) as string} (${hex(m)})` : `MSR ${hex(m)}`));
+        const named = (m: bigint): string => (SYSCALL_MSRS.has(m) ? `${SYSCALL_MSRS.get(m) as string} (${hex(m)})` : `MSR ${hex(m)}`);
+        const last = w.msrs[w.msrs.length - 1];
+        // A counting loop: every MSR it reaches, said as a range (the list is in the evidence).
+        const names = w.loop && last !== undefined
+          ? [`every MSR from ${hex(w.loop.first)} to ${hex(last)} (${w.loop.count} values, step ${w.loop.step}: ecx counts in a loop)${w.msrs.some((m) => SYSCALL_MSRS.has(m)) ? `, including ${w.msrs.filter((m) => SYSCALL_MSRS.has(m)).map(named).join(' and ')}` : ''}`]
+          : w.msrs.map(named);
         const hook = w.msrs.some((m) => SYSCALL_MSRS.has(m));
         ctx.report(
           'write',
@@ -46,7 +52,11 @@ export default defineRule({
             msr: names.length ? names.join(' or ') : 'an MSR whose number is not a constant',
             hook: hook ? ', a system-call entry point: a syscall hook, which HVCI prevents' : '',
           },
-          instructionDetails(image, w, { msrs: w.msrs.map((m) => hex(m)), syscallEntry: hook }),
+          instructionDetails(image, w, {
+            msrs: w.msrs.map((m) => hex(m)),
+            syscallEntry: hook,
+            ...(w.loop ? { loop: { first: hex(w.loop.first), step: Number(w.loop.step), count: w.loop.count, compare: hex(w.loop.compareRva) } } : {}),
+          }),
         );
       }
     });
