@@ -3,6 +3,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { analyzeCalls } from './analysis/call-analysis.js';
 import { releaseCodeModel } from './analysis/code-model.js';
 import { classify } from './analysis/image-kind.js';
+import { packedSectionAt } from './analysis/packed.js';
 import { hex, parsePe, type PeImage, rights } from './pe/index.js';
 import { assignFingerprints } from './report/fingerprint.js';
 import type { CallSiteAnalysis, CheckedCallSummary, FileReport, Finding, ImageFacts } from './report/model.js';
@@ -82,7 +83,8 @@ export function analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): FileRe
 function checkedCalls(image: PeImage): CheckedCallSummary[] | undefined {
   const result = analyzeCalls(image);
   if (!result.supported) return undefined;
-  return result.calls.map((c) => ({
+  // Call sites in a packed-looking section were not analysed (rule packed-section).
+  return result.calls.filter((c) => packedSectionAt(image, c.callRva) === undefined).map((c) => ({
     api: c.api,
     ruleId: c.rule,
     callRva: c.callRva,
@@ -103,6 +105,9 @@ function callSiteCoverage(image: PeImage, list: readonly Rule[]): CallSiteAnalys
 
 const CODE_MACHINES = new Set([0x014c, 0x8664]);
 
+/** The note that stands in for every code finding of a packed-looking section. */
+const PACKED_NOTE = 'packed-section';
+
 function runRules(image: PeImage, list: readonly Rule[], options: AnalysisOptions): Finding[] {
   const findings: Finding[] = [];
   for (const rule of list) {
@@ -113,6 +118,9 @@ function runRules(image: PeImage, list: readonly Rule[], options: AnalysisOption
       report(messageId, args, details = {}) {
         const template = (meta.messages as Record<string, string>)[messageId];
         if (template === undefined) throw new Error(`rule ${meta.id} reported unknown message id ${messageId}`);
+        // Machine code in a packed-looking section proves nothing: its one packed-section
+        // note replaces the code rules' findings there (image rules still report).
+        if (meta.requiresCode && meta.id !== PACKED_NOTE && details.rva !== undefined && packedSectionAt(image, details.rva)) return;
         const { severity, ...where } = details;
         findings.push({
           ruleId: meta.id,

@@ -43,6 +43,7 @@ export { ByteView, hex } from './bytes.js';
 export * from './constants.js';
 export type { BaseRelocation, BaseRelocations, RelocationBlock } from './base-relocations.js';
 export type { CodeViewInfo, DebugInfo } from './debug-directory.js';
+export type { DataRange, DataRanges } from './data-ranges.js';
 export type { RuntimeFunction } from './exception-table.js';
 export type { ExportedSymbol, Exports } from './exports.js';
 export type { DataDirectory, FileHeader, OptionalHeader } from './headers.js';
