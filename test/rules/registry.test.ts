@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { renderRuleDoc } from '../../src/rules/docs.js';
+import { RULE_IDS } from '../../src/rules/ids.js';
 import { rules } from '../../src/rules/index.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -12,6 +13,12 @@ describe('rule registry', () => {
   it('is sorted by id and has no duplicates', () => {
     const ids = rules.map((r) => r.meta.id);
     assert.deepEqual(ids, [...new Set(ids)].sort());
+  });
+  it('has exactly the ids of the RuleId type (src/rules/ids.ts)', () => {
+    assert.deepEqual(
+      rules.map((r) => r.meta.id),
+      [...RULE_IDS],
+    );
   });
   for (const { meta } of rules) {
     describe(meta.id, () => {
