@@ -151,6 +151,7 @@ function imageFacts(image: PeImage): ImageFacts {
     linkerVersion: `${oh.majorLinkerVersion}.${oh.minorLinkerVersion}`,
     sections: image.sections.map((s) => ({
       name: s.name,
+      ...(s.longName !== undefined ? { longName: s.longName } : {}),
       virtualAddress: hex(s.virtualAddress),
       virtualSize: hex(s.virtualSize),
       sizeOfRawData: hex(s.sizeOfRawData),

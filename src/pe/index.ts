@@ -34,7 +34,11 @@ export function parsePe(bytes: Uint8Array): ParseResult {
     }
   }
   if ('code' in headers) return { ok: false, error: headers };
-  const sections = parseSectionTable(view, headers.sectionTableOffset, headers.fileHeader.numberOfSections, log);
+  const fh = headers.fileHeader;
+  const sections = parseSectionTable(view, headers.sectionTableOffset, fh.numberOfSections, log, {
+    pointer: fh.pointerToSymbolTable,
+    count: fh.numberOfSymbols,
+  });
   if (sections.length === 0) log.add('NO_SECTIONS', 'the image has no readable section headers');
   return { ok: true, image: new PeImage(view, headers, sections, log) };
 }

@@ -153,7 +153,8 @@ export function sectionMap(image: ImageFacts, findings: readonly Finding[], file
   const sections: MapSection[] = image.sections.map((s) => {
     const size = Number(s.virtualSize) || Number(s.sizeOfRawData);
     return {
-      name: s.name,
+      // A COFF long name ("/4") is shown by its full name from the string table.
+      name: s.longName ?? s.name,
       va: Number(s.virtualAddress),
       size: Math.ceil(size / alignment) * alignment,
       characteristics: s.characteristics,

@@ -99,6 +99,8 @@ export interface ImageFacts {
   linkerVersion: string;
   sections: Array<{
     name: string;
+    /** The full name of a COFF long name ("/4" → ".debug_info"), from the string table. */
+    longName?: string;
     virtualAddress: string;
     virtualSize: string;
     sizeOfRawData: string;
