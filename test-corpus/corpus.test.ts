@@ -181,6 +181,14 @@ describe('ARM64: image rules run, and the report says call sites were not analys
     assert.equal(r.status, 0);
     assert.match(r.stdout, /COMPATIBLE .*systeminformer\.sys {2}\(arm64: image rules only — call-site analysis is not available/);
   });
+  it('a compatible arm64 driver reads "compatible (image checks only; call sites not analysed for ARM64)" in text and HTML (issue 10)', () => {
+    const file = join(corpusDir, 'systeminformer', 'arm64', 'systeminformer.sys');
+    const text = runCli(['scan', file]);
+    assert.match(text.stdout, /^COMPATIBLE \(image checks only; call sites not analysed for ARM64\) {2}\S*systeminformer\.sys/m);
+    const html = runCli(['scan', '--format', 'html', file]);
+    const badges = [...html.stdout.matchAll(/<span class="badge v-compatible">([^<]*)<\/span>/g)].map((m) => m[1]);
+    assert.deepEqual(badges, ['compatible (image checks only; call sites not analysed for ARM64)', 'compatible (image checks only; call sites not analysed for ARM64)']);
+  });
 });
 
 describe('text report of the whole corpus', () => {

@@ -7,7 +7,7 @@
  * scale by RVA with their R/W/X rights, findings marked where they point), and each
  * finding with its place, fix, evidence and disassembly.
  */
-import type { FileReport, Finding, ImageFacts, ScanReport, Verdict } from './model.js';
+import { type FileReport, type Finding, type ImageFacts, type ScanReport, type Verdict, verdictQualifier } from './model.js';
 
 export interface HtmlOptions {
   /** Page title; default "hvci report". */
@@ -81,6 +81,7 @@ function summaryTable(report: ScanReport): string {
     const count = (sev: string) => f.findings.filter((x) => x.severity === sev).length;
     return `<tr><td><a href="#file-${i}">${esc(f.path)}</a></td><td>${esc(KIND_LABEL[f.kind] ?? f.kind)}</td><td>${esc(f.machine)}</td><td>${verdictBadge(
       f.verdict,
+      f,
     )}</td><td class="num">${count('error')}</td><td class="num">${count('warning')}</td><td class="num">${count('note')}</td></tr>`;
   });
   return `<section><h2>Summary</h2><table class="summary"><thead><tr><th>file</th><th>kind</th><th>machine</th><th>verdict</th><th>errors</th><th>warnings</th><th>notes</th></tr></thead><tbody>${rows.join(
@@ -88,12 +89,14 @@ function summaryTable(report: ScanReport): string {
   )}</tbody></table></section>`;
 }
 
-function verdictBadge(v: Verdict): string {
-  return `<span class="badge v-${v}">${VERDICT_LABEL[v]}</span>`;
+function verdictBadge(v: Verdict, file?: FileReport): string {
+  const qualifier = file ? verdictQualifier(file) : undefined;
+  const label = qualifier ? `compatible (${esc(qualifier)})` : VERDICT_LABEL[v];
+  return `<span class="badge v-${v}">${label}</span>`;
 }
 
 function fileSection(file: FileReport, index: number): string {
-  const parts = [`<section class="file" id="file-${index}">`, `<h2>${verdictBadge(file.verdict)} <code>${esc(file.path)}</code></h2>`];
+  const parts = [`<section class="file" id="file-${index}">`, `<h2>${verdictBadge(file.verdict, file)} <code>${esc(file.path)}</code></h2>`];
   if (file.status === 'error') {
     parts.push(`<p class="error">Could not be analysed: ${esc(file.error ?? 'unknown error')}</p></section>`);
     return parts.join('\n');

@@ -149,3 +149,13 @@ export function verdictOf(findings: readonly Finding[]): Verdict {
   if (findings.some((f) => f.severity === 'warning')) return 'warnings';
   return 'compatible';
 }
+
+/**
+ * How a verdict reads when some analysis did not run: a "compatible" driver whose call sites
+ * were not analysed (ARM64 …) is compatible only as far as the image checks go, and says so.
+ * Undefined when the plain verdict tells the whole story.
+ */
+export function verdictQualifier(file: Pick<FileReport, 'verdict' | 'callSiteAnalysis' | 'machine'>): string | undefined {
+  if (file.verdict !== 'compatible' || file.callSiteAnalysis !== 'unsupported-machine') return undefined;
+  return `image checks only; call sites not analysed for ${file.machine.toUpperCase()}`;
+}

@@ -1,6 +1,6 @@
 import { createColors } from 'picocolors';
 import { hex } from '../pe/index.js';
-import type { FileReport, Finding, ScanReport, Verdict } from './model.js';
+import { type FileReport, type Finding, type ScanReport, verdictQualifier } from './model.js';
 
 export interface TextOptions {
   color: boolean;
@@ -26,7 +26,7 @@ export function renderText(report: ScanReport, options: TextOptions): string {
   for (const file of report.files) {
     if (file.status === 'error') continue; // one-line errors go to stderr, see cli
     if (file.findings.length === 0 && !options.verbose && (options.quiet || file.problems.length === 0)) {
-      if (!options.quiet) out.push(`${verdictLabel(c, file.verdict)}  ${file.path}${c.dim(oneLineNotes(file))}`);
+      if (!options.quiet) out.push(`${verdictLabel(c, file)}  ${file.path}${c.dim(oneLineNotes(file))}`);
       continue;
     }
     out.push(...renderFile(c, file, options), '');
@@ -36,7 +36,7 @@ export function renderText(report: ScanReport, options: TextOptions): string {
 }
 
 function renderFile(c: Colors, file: FileReport, options: TextOptions): string[] {
-  const lines = [`${verdictLabel(c, file.verdict)}  ${c.bold(file.path)}`];
+  const lines = [`${verdictLabel(c, file)}  ${c.bold(file.path)}`];
   lines.push(c.dim(`  ${KIND_LABEL[file.kind] ?? file.kind} (${file.kindReason ?? ''}) · ${file.machine} ${file.format ?? ''}`));
   if (!file.kernelMode) {
     lines.push(c.dim('  not a kernel-mode image: HVCI governs kernel code, so these findings are for information.'));
@@ -122,8 +122,10 @@ function renderProof(c: Colors, f: Finding): string[] {
   return lines;
 }
 
-function verdictLabel(c: Colors, verdict: Verdict): string {
-  switch (verdict) {
+function verdictLabel(c: Colors, file: FileReport): string {
+  const qualifier = verdictQualifier(file);
+  if (qualifier) return c.green(`COMPATIBLE (${qualifier})`);
+  switch (file.verdict) {
     case 'incompatible':
       return c.red(c.bold('INCOMPATIBLE'));
     case 'warnings':
