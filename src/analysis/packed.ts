@@ -8,12 +8,13 @@
  *   - the Shannon entropy of its bytes is above PACKED_ENTROPY (7.2 bits per byte) over at
  *     least MIN_BYTES bytes: compressed or encrypted data sits near 8, compiled x86/x64 code
  *     well below (at most 6.5 in ../shared/corpus, 208 executable sections), or
- *   - its entropy is above SUSPECT_ENTROPY (6.8) and a reached function there (not a sweep
- *     candidate) runs into bytes the decoder cannot decode.
+ *   - its entropy is above SUSPECT_ENTROPY (6.8) and a reached function there (reachability.ts)
+ *     falls through or branches into bytes the decoder cannot decode.
  */
 import { isExecutable, type PeImage, type Section } from '../pe/index.js';
 import { codeModelOf } from './code-model.js';
-import { fallsThrough } from './functions.js';
+import { branchTarget, fallsThrough } from './functions.js';
+import { isReached } from './reachability.js';
 
 export const PACKED_ENTROPY = 7.2;
 export const SUSPECT_ENTROPY = 6.8;
@@ -76,11 +77,12 @@ function undecodableInReachedCode(image: PeImage, section: Section): number | un
   if ('supported' in model) return undefined;
   const end = section.virtualAddress + (section.virtualSize || section.sizeOfRawData);
   for (const fn of model.functions.functions) {
-    if (fn.source === 'sweep' || fn.start < section.virtualAddress || fn.start >= end) continue;
+    if (fn.start < section.virtualAddress || fn.start >= end || !isReached(model, fn)) continue;
     for (const insn of model.code(fn).insns) {
-      if (!fallsThrough(insn)) continue;
-      const next = insn.rva + insn.length;
-      if (model.reader.flowAt(next)?.flow === 'invalid') return next;
+      // Where the code goes next — the following instruction, a branch target — the
+      // decoder must be able to follow; in compiled code it always can.
+      const next = [fallsThrough(insn) ? insn.rva + insn.length : undefined, branchTarget(insn)];
+      for (const at of next) if (at !== undefined && model.reader.flowAt(at)?.flow === 'invalid') return at;
     }
   }
   return undefined;
