@@ -112,6 +112,12 @@ function renderProof(c: Colors, f: Finding): string[] {
     if (typeof ev.instruction !== 'string' || f.rva === undefined) return [];
     const context = Array.isArray(ev.context) ? ev.context.filter(isStep) : [];
     const steps = [...context, { rva: `0x${f.rva.toString(16)}`, text: ev.instruction }];
+    // A CR0 toggle: the instructions up to the write that restores WP, and that write.
+    const restore = ev.restore as { rva?: unknown; instruction?: unknown; context?: unknown } | undefined;
+    if (restore && typeof restore.rva === 'string' && typeof restore.instruction === 'string') {
+      const between = Array.isArray(restore.context) ? restore.context.filter(isStep) : [];
+      steps.push(...between.filter((x) => !steps.some((y) => y.rva === x.rva)), { rva: restore.rva, text: restore.instruction });
+    }
     return steps.map((x, i) => c.dim(`           ${i === 0 ? 'proof:' : '      '} ${x.rva.padEnd(8)} ${x.text}`));
   }
   const instructions = Array.isArray(ev.instructions) ? ev.instructions.filter(isStep) : [];

@@ -11,6 +11,7 @@ import { analyze } from '../../src/analyze.js';
 import { codeModelOf } from '../../src/analysis/code-model.js';
 import { parsePe, type PeImage } from '../../src/pe/index.js';
 import type { Finding } from '../../src/report/model.js';
+import { runCli } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const dir = join(repoRoot, 'test', 'fixtures', 'precision', 'bin');
@@ -153,6 +154,9 @@ describe('one CR0 toggle, one finding', () => {
         assert.equal(restore?.rva, hex(toggle[1] as number));
         assert.match(restore?.instruction ?? '', /^mov cr0, /);
         assert.match(pair?.message ?? '', new RegExp(`at ${hex(toggle[1] as number)} sets it again`));
+        // The text report's proof runs from the clear to the restore.
+        const text = runCli(['scan', '--no-color', join('test', 'fixtures', 'precision', 'bin', file)]).stdout;
+        assert.match(text, new RegExp(`proof: [\\s\\S]*${hex(toggle[0] as number)} +mov cr0, [\\s\\S]*${hex(toggle[1] as number)} +mov cr0, `));
         const single = got.find((f) => f.rva === clearOnly[0]);
         assert.equal(single?.messageId, 'write');
         assert.match(single?.message ?? '', /after clearing the write-protect bit/);
