@@ -22,7 +22,7 @@ export default defineRule({
       related: 'WDK Code Analysis C30031, C30035 (opt-in placement)',
     },
     messages: {
-      optIn:
+      nxOptIn:
         'The driver opts in to NX non-paged pool (POOL_NX_OPTIN): {function} stores NonPagedPoolNx into its default pool type at {storeRva} after RtlGetVersion, so allocations that use the default are NX on Windows 8 and later.',
     },
   },
@@ -46,6 +46,6 @@ export default defineRule({
     if (offset !== undefined) details.fileOffset = offset;
     const section = image.space.sectionAt(store);
     if (section) details.section = section.name;
-    ctx.report('optIn', { function: o.function, storeRva: hex(store) }, details);
+    ctx.report('nxOptIn', { function: o.function, storeRva: hex(store) }, details);
   },
 });

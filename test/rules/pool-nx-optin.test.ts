@@ -21,7 +21,7 @@ describe('pool-nx-optin', () => {
       const notes = report.findings.filter((f) => f.ruleId === 'pool-nx-optin');
       assert.equal(notes.length, 1);
       assert.equal(notes[0]?.severity, 'note');
-      assert.equal(notes[0]?.messageId, 'optIn');
+      assert.equal(notes[0]?.messageId, 'nxOptIn'); // the message id it had under execute-pool-type
       assert.ok(!report.findings.some((f) => f.ruleId === 'execute-pool-type' && /opts in to NX/.test(f.message)));
       // The evidence names the RtlGetVersion call objdump sees in DriverEntry.
       const oracle = readTsv(join(callFixtures, `${file}.calls.tsv`)).filter((r) => r.api === 'RtlGetVersion' && r.form !== 'thunk');
