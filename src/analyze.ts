@@ -3,6 +3,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { analyzeCalls } from './analysis/call-analysis.js';
 import { codeModelOf, releaseCodeModel } from './analysis/code-model.js';
 import { classify } from './analysis/image-kind.js';
+import { packedSectionAt } from './analysis/packed.js';
 import { hex, parsePe, type PeImage, rights } from './pe/index.js';
 import { assignFingerprints } from './report/fingerprint.js';
 import { BudgetExceeded, type BudgetLimits } from './analysis/budget.js';
@@ -139,7 +140,9 @@ export const MAX_CHECKED_CALLS = 2000;
 function checkedCalls(image: PeImage): { list: CheckedCallSummary[]; omitted: number } | undefined {
   const result = analyzeCalls(image);
   if (!result.supported) return undefined;
-  const list = result.calls.slice(0, MAX_CHECKED_CALLS).map((c) => ({
+  // Call sites in a packed-looking section were not analysed (rule packed-section).
+  const calls = result.calls.filter((c) => packedSectionAt(image, c.callRva) === undefined);
+  const list = calls.slice(0, MAX_CHECKED_CALLS).map((c) => ({
     api: c.api,
     ruleId: c.rule,
     callRva: c.callRva,
@@ -150,7 +153,7 @@ function checkedCalls(image: PeImage): { list: CheckedCallSummary[]; omitted: nu
     ...(c.severity === 'error' || c.severity === 'warning' ? { severity: c.severity } : {}),
     ...(c.context ? { context: c.context.reason } : {}),
   }));
-  return { list, omitted: result.calls.length - list.length };
+  return { list, omitted: calls.length - list.length };
 }
 
 /** Call-site analysis exists for x86 and x64 only; say so rather than pass silently. */
@@ -160,6 +163,9 @@ function callSiteCoverage(image: PeImage, list: readonly Rule[]): CallSiteAnalys
 }
 
 const CODE_MACHINES = new Set([0x014c, 0x8664]);
+
+/** The note that stands in for every code finding of a packed-looking section. */
+const PACKED_NOTE = 'packed-section';
 
 function runRules(image: PeImage, list: readonly Rule[], options: AnalysisOptions, incomplete: IncompleteAnalysis[]): Finding[] {
   const findings: Finding[] = [];
@@ -175,6 +181,9 @@ function runRules(image: PeImage, list: readonly Rule[], options: AnalysisOption
         report(messageId, args, details = {}) {
           const template = (meta.messages as Record<string, string>)[messageId];
           if (template === undefined) throw new Error(`rule ${meta.id} reported unknown message id ${messageId}`);
+          // Machine code in a packed-looking section proves nothing: its one packed-section
+          // note replaces the code rules' findings there (image rules still report).
+          if (meta.requiresCode && meta.id !== PACKED_NOTE && details.rva !== undefined && packedSectionAt(image, details.rva)) return;
           const { severity: given, ...where } = details;
           const severity = given ?? meta.defaultSeverity;
           // A hostile file can trip a rule hundreds of thousands of times: list the first
@@ -232,6 +241,7 @@ function imageFacts(image: PeImage): ImageFacts {
     linkerVersion: `${oh.majorLinkerVersion}.${oh.minorLinkerVersion}`,
     sections: image.sections.map((s) => ({
       name: s.name,
+      ...(s.longName !== undefined ? { longName: s.longName } : {}),
       virtualAddress: hex(s.virtualAddress),
       virtualSize: hex(s.virtualSize),
       sizeOfRawData: hex(s.sizeOfRawData),

@@ -139,9 +139,28 @@ const KIND_EXCEPTIONS: Record<string, string> = {
   'wine/x86_64-windows/cng.sys': 'Wine user-space build: imports only kernel32.dll, windows-cui subsystem',
   'systeminformer/amd64/ksi.dll': 'kernel-mode DLL (imports ntoskrnl.exe): HVCI applies, so we call it a driver',
   'systeminformer/arm64/ksi.dll': 'kernel-mode DLL (imports ntoskrnl.exe)',
-  'wine/i386-windows/hal.dll': 'imports ntoskrnl.exe: kernel-mode DLL',
-  'wine/i386-windows/ntoskrnl.exe': 'imports hal.dll: treated as kernel mode',
 };
+
+describe('one module, one kind on every machine (issue 10)', () => {
+  // Wine's x86 ntoskrnl.exe imports hal.dll and its x86 hal.dll imports ntoskrnl.exe; the x64
+  // builds import neither. All are Wine's user-mode stand-ins (windows-cui subsystem).
+  for (const module of ['ntoskrnl.exe', 'hal.dll']) {
+    it(`wine ${module}: the same kind, kernelMode and reason for i386, x86_64 (and aarch64)`, () => {
+      const builds = ['i386-windows', 'x86_64-windows', 'aarch64-windows']
+        .map((arch) => byPath.get(`wine/${arch}/${module}`))
+        .filter((f): f is FileReport => f !== undefined);
+      assert.ok(builds.length >= 2);
+      for (const f of builds) {
+        assert.equal(f.kind, 'dll', f.path);
+        assert.equal(f.kernelMode, false, f.path);
+      }
+      // The builds that export the module's name say why, in the same words.
+      const named = builds.filter((f) => /is the kernel module/.test(f.kindReason ?? ''));
+      assert.ok(named.length >= 2, builds.map((f) => f.kindReason).join(' | '));
+      for (const f of named) assert.match(f.kindReason ?? '', new RegExp(`^is the kernel module ${module.replace('.', '\\.')} itself \\(export name\\)`));
+    });
+  }
+});
 
 describe('image kind agrees with MANIFEST', () => {
   for (const row of manifest) {
@@ -180,6 +199,14 @@ describe('ARM64: image rules run, and the report says call sites were not analys
     const r = runCli(['scan', join(corpusDir, 'systeminformer', 'arm64', 'systeminformer.sys')]);
     assert.equal(r.status, 0);
     assert.match(r.stdout, /COMPATIBLE .*systeminformer\.sys {2}\(arm64: image rules only — call-site analysis is not available/);
+  });
+  it('a compatible arm64 driver reads "compatible (image checks only; call sites not analysed for ARM64)" in text and HTML (issue 10)', () => {
+    const file = join(corpusDir, 'systeminformer', 'arm64', 'systeminformer.sys');
+    const text = runCli(['scan', file]);
+    assert.match(text.stdout, /^COMPATIBLE \(image checks only; call sites not analysed for ARM64\) {2}\S*systeminformer\.sys/m);
+    const html = runCli(['scan', '--format', 'html', file]);
+    const badges = [...html.stdout.matchAll(/<span class="badge v-compatible">([^<]*)<\/span>/g)].map((m) => m[1]);
+    assert.deepEqual(badges, ['compatible (image checks only; call sites not analysed for ARM64)', 'compatible (image checks only; call sites not analysed for ARM64)']);
   });
 });
 

@@ -19,6 +19,7 @@ import type { CodeModel } from './code-model.js';
 import { BP, type Insn, type MemoryOperand, registerFamily, SP } from './decoder.js';
 import { type CodeFunction, functionName } from './functions.js';
 import type { PrivilegedWrite } from './privileged-writes.js';
+import { isReached } from './reachability.js';
 
 export interface CodeWrite extends PrivilegedWrite {
   targetRva: number;
@@ -135,9 +136,12 @@ function codeAddressHolders(model: CodeModel, insns: readonly Insn[], isCode: (r
  */
 function candidateFunctions(model: CodeModel, isCode: (rva: number) => boolean): CodeFunction[] {
   const found = new Map<number, CodeFunction>();
+  // Only reached code (reachability.ts), never bytes a data directory claims: import lookup
+  // entries in INIT such as e0 28 05 00 … decode as `sub byte ptr [rip+0], al`.
   const add = (at: number): void => {
+    if (model.image.dataRanges.contains(at)) return;
     const fn = model.functions.containing(at);
-    if (fn) found.set(fn.start, fn);
+    if (fn && !found.has(fn.start) && isReached(model, fn)) found.set(fn.start, fn);
   };
   const base = Number(model.imageBase);
   const sections = model.codeSections();

@@ -3,6 +3,12 @@
  * parent), plus the entry point and exports when no entry covers them. x86 has no .pdata:
  * recursive descent from the entry point, exports and every direct call target, with
  * relocated code pointers (callbacks, dispatch routines, jump-table cases) as weaker seeds.
+ *
+ * Bytes the data directories point at (`image.dataRanges`: import tables, IAT, exports,
+ * debug records … — old linkers put them in INIT or .text) are never code: no descent enters
+ * them and no sweep starts there. x64 leaf functions without .pdata are found by sweeping the
+ * gaps between .pdata entries; such a function has source 'sweep' and counts as code only
+ * once something reached calls or references it (reachability.ts).
  */
 import { isExecutable, type PeImage } from '../pe/index.js';
 import type { CodeReader, FlowInsn, Insn } from './decoder.js';
@@ -14,8 +20,11 @@ export interface CodeFunction {
   ranges: Array<{ begin: number; end: number }>;
   /** Export name, when the function is exported. */
   name?: string;
-  /** Why we believe this is a function. */
-  source: 'pdata' | 'entry' | 'export' | 'call' | 'pointer';
+  /**
+   * Why we believe this is a function. 'sweep': x64 bytes between .pdata entries that decode
+   * as code — a leaf function, or data in a code section; reachability.ts tells which.
+   */
+  source: 'pdata' | 'entry' | 'export' | 'call' | 'pointer' | 'sweep';
   /** Found by recursive descent (x86, x64 leaf functions): instruction RVAs in address order. */
   instructionRvas?: number[];
 }
@@ -80,9 +89,10 @@ function exportNames(image: PeImage): Map<number, string> {
   return names;
 }
 
+/** An executable section's byte that no data directory claims. */
 function isCode(image: PeImage, rva: number): boolean {
   const s = image.space.sectionAt(rva);
-  return s !== undefined && isExecutable(s);
+  return s !== undefined && isExecutable(s) && !image.dataRanges.contains(rva);
 }
 
 /** x64: one function per root RUNTIME_FUNCTION; chained entries add ranges to their root. */
@@ -112,7 +122,7 @@ export function discoverX64Functions(image: PeImage, reader: CodeReader): Functi
   };
   for (const rf of image.exceptionTable) {
     const end = rf.endRva ?? rf.beginRva;
-    if (end <= rf.beginRva || end - rf.beginRva > 0x1000000) continue;
+    if (end <= rf.beginRva || end - rf.beginRva > 0x1000000 || image.dataRanges.contains(rf.beginRva)) continue;
     const root = rootOf(rf.beginRva, rf.unwindData);
     let fn = roots.get(root);
     if (!fn) {
@@ -141,7 +151,8 @@ function leafFunctionsInGaps(
   names: ReadonlyMap<number, string>,
   isCovered: (rva: number) => boolean,
 ): CodeFunction[] {
-  const ranges = functions.flatMap((f) => f.ranges).sort((x, y) => x.begin - y.begin);
+  // Data-directory ranges are not gaps: nothing there is swept.
+  const ranges = [...functions.flatMap((f) => f.ranges), ...image.dataRanges.ranges].sort((x, y) => x.begin - y.begin);
   const out: CodeFunction[] = [];
   let budget = MAX_GAP_SWEEP;
   for (const section of image.sections) {
@@ -168,7 +179,8 @@ function leafFunctionsInGaps(
           pos += insn.length;
           continue;
         }
-        const fn = descendOne(image, reader, pos, names.has(pos) ? 'export' : 'call', names.get(pos), (t) => t < gBegin || t >= gEnd || isCovered(t));
+        const source = names.has(pos) ? 'export' : pos === image.optionalHeader.addressOfEntryPoint ? 'entry' : 'sweep';
+        const fn = descendOne(image, reader, pos, source, names.get(pos), (t) => t < gBegin || t >= gEnd || isCovered(t));
         if (!fn) {
           pos += insn.length;
           continue;

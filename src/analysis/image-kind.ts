@@ -34,8 +34,20 @@ export function classify(image: PeImage): ImageClassification {
     return { kind: 'efi', kernelMode: false, reason: `subsystem ${image.subsystemName}` };
   }
   const dlls = image.allImports.map((m) => m.dll.toLowerCase());
-  const kernelImports = dlls.filter((d) => KERNEL_MODULES.has(d) || d.endsWith('.sys'));
   const isDll = (image.fileHeader.characteristics & IMAGE_FILE_DLL) !== 0;
+  // The kernel and the HAL import each other: an image that is itself one of the kernel
+  // modules (by its export name) is not a driver the kernel loads, whatever it imports. This
+  // keeps one module one kind on every machine: Wine's x86 ntoskrnl.exe imports hal.dll and
+  // its x86 hal.dll imports ntoskrnl.exe, while their x64 builds import neither.
+  const self = image.exports?.dllName?.toLowerCase();
+  if (self !== undefined && KERNEL_MODULES.has(self)) {
+    const others = [...new Set(dlls.filter((d) => KERNEL_MODULES.has(d)))];
+    const imports = others.length > 0 ? `; its imports from ${others.join(', ')} do not make it a driver` : '';
+    const base = `is the kernel module ${self} itself (export name)${imports}`;
+    if (subsystem === IMAGE_SUBSYSTEM_NATIVE) return { kind: 'driver', kernelMode: true, reason: `${base}; native subsystem` };
+    return { kind: isDll ? 'dll' : 'exe', kernelMode: false, reason: `${base}; subsystem ${image.subsystemName}: a user-mode stand-in (such as Wine's), not kernel code` };
+  }
+  const kernelImports = dlls.filter((d) => KERNEL_MODULES.has(d) || d.endsWith('.sys'));
   if (kernelImports.length > 0) {
     const names = [...new Set(kernelImports)].slice(0, 3).join(', ');
     const what = isDll ? 'kernel-mode DLL; ' : '';

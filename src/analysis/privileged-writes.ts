@@ -8,12 +8,20 @@
  *               IA32_SYSENTER_EIP (0x176) are the system-call entry points hooks replace
  * A REX prefix may precede `mov crN` (41 for r8..r15); REX.R would make it CR8/CR12 (CR8 is
  * the IRQL register, not these rules) — the decoder tells. Candidates are found by a byte
- * scan and confirmed with the decoder inside the function that contains them.
+ * scan and confirmed with the decoder inside the function that contains them; that function
+ * must be reached code (reachability.ts) and the bytes no data directory's (data-ranges.ts).
+ *
+ * A CR0 write that clears WP and a later write in the same function that sets it again are
+ * one patching sequence: `findControlRegisterWrites` returns the clearing write with the
+ * restoring one attached (`restoredBy`), not two writes. The restoring write is the next
+ * write of the function when it clears nothing itself (it sets the bits again, or writes back
+ * a value saved before the clear).
  */
 import type { CodeModel, FunctionCode } from './code-model.js';
 import { resolveBefore } from './dataflow.js';
 import { type Insn, type Operand, registerFamily } from './decoder.js';
 import { type CodeFunction, functionName } from './functions.js';
+import { isReached } from './reachability.js';
 
 export interface PrivilegedWrite {
   rva: number;
@@ -28,6 +36,10 @@ export interface PrivilegedWrite {
 export interface ControlRegisterWrite extends PrivilegedWrite {
   /** Bits the code clears just before the write (`and r, ~mask` or `btr r, n`), as a mask. */
   clearedBits: bigint;
+  /** Bits the code sets just before the write (`or r, mask` or `bts r, n`), as a mask. */
+  setBits: bigint;
+  /** The later write in the same function that undoes this one (sets WP again), when there is one. */
+  restoredBy?: PrivilegedWrite & { setBits: bigint };
 }
 
 export interface MsrWrite extends PrivilegedWrite {
@@ -39,20 +51,47 @@ export interface MsrWrite extends PrivilegedWrite {
 
 const CONTEXT = 6;
 
-/** `mov crN, reg` instructions (N = 0 or 4). */
+/** `mov crN, reg` instructions (N = 0 or 4); a clear-then-restore pair of one function is one entry. */
 export function findControlRegisterWrites(model: CodeModel, cr: 0 | 4): ControlRegisterWrite[] {
   const lo = 0xc0 | (cr << 3);
-  const out: ControlRegisterWrite[] = [];
-  for (const hit of confirmed(model, [0x0f, 0x22], (b) => b >= lo && b <= lo + 7, (insn) => insn.mnemonic === 'mov' && isReg(insn, `cr${cr}`))) {
+  const writes: Array<ControlRegisterWrite & { functionStart: number }> = [];
+  const hits = confirmed(model, [0x0f, 0x22], (b) => b >= lo && b <= lo + 7, (insn) => insn.mnemonic === 'mov' && isReg(insn, `cr${cr}`));
+  for (const hit of hits) {
     const { code, index } = hit;
     let clearedBits = 0n;
-    for (const b of code.insns.slice(Math.max(0, index - CONTEXT), index)) {
+    let setBits = 0n;
+    // Only the instructions since the previous write to the same register count: the
+    // restoring write must not inherit the `and` that came before the clearing one.
+    let from = Math.max(0, index - CONTEXT);
+    for (let k = index - 1; k >= from; k--) if (isReg(code.insns[k] as Insn, `cr${cr}`)) from = k + 1;
+    for (const b of code.insns.slice(from, index)) {
       const imm = b.operands[1];
       if (imm?.kind !== 'imm') continue;
       if (b.mnemonic === 'and') clearedBits |= ~imm.value & 0xffffffffn;
       if (b.mnemonic === 'btr') clearedBits |= 1n << (imm.value & 63n);
+      if (b.mnemonic === 'or') setBits |= imm.value & 0xffffffffn;
+      if (b.mnemonic === 'bts') setBits |= 1n << (imm.value & 63n);
     }
-    out.push({ ...hit.write, clearedBits });
+    writes.push({ ...hit.write, clearedBits, setBits, functionStart: code.fn.start });
+  }
+  writes.sort((a, b) => a.rva - b.rva);
+  const out: ControlRegisterWrite[] = [];
+  const absorbed = new Set<number>();
+  for (const w of writes) {
+    if (absorbed.has(w.rva)) continue;
+    const { functionStart, ...write } = w;
+    if (w.clearedBits !== 0n) {
+      // The next write of the same function restores it when it clears nothing itself: it
+      // sets the bits again (`or rax, 0x10000`) or writes back a value saved before.
+      const restore = writes.find((r) => r.rva > w.rva && r.functionStart === functionStart && !absorbed.has(r.rva));
+      if (restore && restore.clearedBits === 0n) {
+        absorbed.add(restore.rva);
+        const restoredBy = { rva: restore.rva, function: restore.function, functionRva: restore.functionRva, text: restore.text, context: restore.context, setBits: restore.setBits };
+        out.push({ ...write, restoredBy });
+        continue;
+      }
+    }
+    out.push(write);
   }
   return out;
 }
@@ -203,7 +242,7 @@ function confirmed(
       const prev = i > 0 ? (bytes[i - 1] as number) : -1;
       const start = model.bitness === 64 && prev >= 0x40 && prev <= 0x4f ? rva + i - 1 : rva + i;
       const fn: CodeFunction | undefined = model.functions.containing(start);
-      if (!fn || seen.has(start)) continue;
+      if (!fn || seen.has(start) || model.image.dataRanges.contains(start) || !isReached(model, fn)) continue;
       const code = model.code(fn);
       const index = code.indexOf.get(start);
       const insn = index === undefined ? undefined : code.insns[index];

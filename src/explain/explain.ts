@@ -17,6 +17,7 @@
  *   incompatible-drivers   "Review incompatible drivers" lists (driver .sys / oemNN.inf)
  *   pnputil                `pnputil -e` driver package lists (any language)
  */
+import type { RuleId } from '../rules/ids.js';
 import {
   hexOf,
   isExecutablePoolType,
@@ -56,7 +57,8 @@ export interface Explanation {
   /** Whether it reports a code-integrity (HVCI) problem or state. */
   codeIntegrity: boolean;
   /** Our rule ids that correspond (empty when none does). */
-  ruleIds: string[];
+  /** The hvci rules that check for it (typed: an id outside the registry does not compile). */
+  ruleIds: RuleId[];
   /** What it means, in a few sentences. */
   meaning: string;
   values: DecodedValue[];
@@ -92,7 +94,9 @@ type Detector = (text: string) => Explanation | undefined;
 
 interface CiCode {
   title: string;
-  ruleIds: string[];
+  ruleIds: RuleId[];
+  /** When Windows checks it: at run time, in the API call ('call'), or when the image loads ('load'). */
+  when: 'call' | 'load';
   args: [string, string, string];
 }
 
@@ -101,41 +105,49 @@ const CI_CODES: Record<number, CiCode> = {
   0x2000: {
     title: 'Code integrity: the caller specified an executable pool type (expected NonPagedPoolNx)',
     ruleIds: ['execute-pool-type'],
+    when: 'call',
     args: ['address in the driver code that requested it', 'pool type', 'pool tag'],
   },
   0x2001: {
     title: 'Code integrity: the caller specified an executable page protection',
     ruleIds: ['execute-page-protection'],
+    when: 'call',
     args: ['address in the driver code that requested it', 'page protection (WIN32_PROTECTION_MASK)', '(zero)'],
   },
   0x2002: {
     title: 'Code integrity: the caller specified an executable MDL mapping (expected MdlMappingNoExecute)',
     ruleIds: ['execute-page-mapping'],
+    when: 'call',
     args: ['address in the driver code that requested it', 'page priority (MM_PAGE_PRIORITY | MdlMapping*)', '(zero)'],
   },
   0x2003: {
     title: 'Code integrity: the image contains an executable and writable section',
     ruleIds: ['execute-write-section'],
+    when: 'load',
     args: ['image name (PUNICODE_STRING)', 'section header address', 'section name (char*)'],
   },
   0x2004: {
     title: 'Code integrity: the image contains a section that is not page aligned',
     ruleIds: ['section-alignment'],
+    when: 'load',
     args: ['image name (PUNICODE_STRING)', 'section header address', 'section name (char*)'],
   },
   0x2005: {
     title: 'Code integrity: the image has its IAT in an executable section (older builds: straddled or unsupported relocations)',
-    ruleIds: ['iat-in-executable-section', 'straddling-relocation', 'unsupported-relocation-type'],
+    // hvci has no rule for unsupported relocation types (the rule book's unsupported-relocation-type).
+    ruleIds: ['iat-in-executable-section', 'straddling-relocation'],
+    when: 'load',
     args: ['image name (PUNICODE_STRING)', 'IAT data-directory address (older builds: relocation block address)', 'section name (older builds: relocation entry address)'],
   },
   0x2006: {
     title: 'Code integrity (older builds): the image has its IAT in an executable section',
     ruleIds: ['iat-in-executable-section'],
+    when: 'load',
     args: ['image name (PUNICODE_STRING)', 'IAT data-directory address', 'section name (char*)'],
   },
 };
 
-const FIXES: Record<string, string> = {
+const FIXES: Partial<Record<RuleId, string>> = {
   'execute-pool-type':
     'Allocate NX pool: NonPagedPoolNx (0x200) instead of NonPagedPool, POOL_FLAG_NON_PAGED for ExAllocatePool2/3, POOL_NX_ALLOCATION in lookaside Flags; or build with POOL_NX_OPTIN=1 and call ExInitializeDriverRuntime(DrvRtPoolNxOptIn) in DriverEntry.',
   'execute-page-protection': 'Pass a protection without PAGE_EXECUTE*: PAGE_READWRITE instead of PAGE_EXECUTE_READWRITE, PAGE_READONLY instead of PAGE_EXECUTE_READ.',
@@ -144,7 +156,6 @@ const FIXES: Record<string, string> = {
   'section-alignment': 'Link with /ALIGN:0x1000 (DRIVER_ALIGNMENT=0x1000) so every section starts on a 4 KiB page.',
   'iat-in-executable-section': 'Do not merge .rdata (which holds the IAT) into .text: remove /MERGE:.rdata=.text or similar.',
   'straddling-relocation': 'Keep pointers naturally aligned (no #pragma pack around pointer-holding structs), or target Windows 10 1703 and later.',
-  'unsupported-relocation-type': 'Rebuild with a current toolset so only DIR64 (x64) or HIGHLOW (x86) relocations are emitted.',
 };
 
 const parseNumber = (s: string): bigint | undefined => {
@@ -232,9 +243,20 @@ const detectBugcheck: Detector = (text) => {
     (values[2] as DecodedValue).meaning = `page priority ${priorityName(pr)} (${hexOf(pr)})${lacksMdlNoExecute(pr) ? ': MdlMappingNoExecute missing' : ''}`;
     e.meaning = `A driver mapped an MDL with priority ${priorityName(pr)} (${hexOf(pr)}), without MdlMappingNoExecute, so the mapping would be executable.`;
     e.fix = `Pass ${priorityName((pr | 0x40000000) >>> 0)} (${hexOf((pr | 0x40000000) >>> 0)}): OR MdlMappingNoExecute into the priority of MmGetSystemAddressForMdlSafe / MmMapLockedPagesSpecifyCache.`;
+  } else if (code.when === 'call') {
+    // Only the code (or not the value) was given: say what the check is and what the
+    // arguments would be, without pretending to know the value.
+    e.meaning =
+      `${code.title}. Windows checks this at run time, when the driver calls the API: Arg2 is the ${code.args[0]}, ` +
+      `Arg3 the ${code.args[1]}${code.args[2].startsWith('(') ? '' : `, Arg4 the ${code.args[2]}`}. Paste all four arguments to have the value decoded, and scan the driver (hvci scan) to find the call.`;
   } else {
     e.meaning = `${code.title}. Windows checks this when the driver image loads; the image itself must be rebuilt. Arg2–Arg4 are kernel pointers (the image name, the header, the section name) — readable in the debugger (\`dS\`, \`da\`), not meaningful outside it.`;
-    if (n1 === 0x2005) e.notes = ['Parameter 1 0x2005 means "IAT in an executable section" in current Windows, but "straddled or unsupported relocations" in some older builds (rule book §5); the Verifier message text tells which.'];
+    if (n1 === 0x2005) {
+      e.notes = [
+        'Parameter 1 0x2005 means "IAT in an executable section" in current Windows, but "straddled or unsupported relocations" in some older builds (rule book §5); the Verifier message text tells which.',
+        'hvci checks straddling relocations, not relocation types: for "unsupported relocations" list them with llvm-readobj --coff-basereloc (x64 wants DIR64 only, x86 HIGHLOW only).',
+      ];
+    }
   }
   if (e.callerAddress) {
     e.notes = [
@@ -249,7 +271,7 @@ const detectBugcheck: Detector = (text) => {
 
 interface MessagePattern {
   re: RegExp;
-  ruleIds: string[];
+  ruleIds: RuleId[];
   build(m: RegExpExecArray): Partial<Explanation> & { title: string; meaning: string; fix: string };
 }
 
@@ -325,7 +347,7 @@ const MESSAGES: MessagePattern[] = [
   ),
   {
     re: /image\s+(\S+)\s+contains (straddled|unsupported) relocs/i,
-    ruleIds: ['straddling-relocation', 'unsupported-relocation-type'],
+    ruleIds: ['straddling-relocation'],
     build: (m) => ({
       title: `Verifier code-integrity issue (older Windows builds): ${m[2]?.toLowerCase()} relocations`,
       meaning: `${m[1]} has base relocations that Windows 10 1507–1607 refuse under HVCI (${m[2]?.toLowerCase() === 'straddled' ? 'a fix-up that crosses a 4 KiB page' : 'a relocation type other than DIR64/HIGHLOW'}).`,
@@ -390,19 +412,19 @@ const detectVerifierFlags: Detector = (text) => {
   };
 };
 
-const COUNTERS: ReadonlyArray<[RegExp, string, string[]]> = [
+const COUNTERS: ReadonlyArray<[RegExp, string, RuleId[]]> = [
   [/Execute\s*Pool\s*Types?/i, 'Execute Pool Type', ['execute-pool-type']],
   [/Execute\s*Page\s*Protections?/i, 'Execute Page Protection', ['execute-page-protection']],
   [/Execute\s*Page\s*Mappings?/i, 'Execute Page Mapping', ['execute-page-mapping']],
   [/Execute[-\s]*Write\s*Sections?/i, 'Execute-Write Section', ['execute-write-section']],
   [/Section\s*Alignment\s*Failures?/i, 'Section Alignment Failures', ['section-alignment']],
-  [/Unsupported\s*Relocs?/i, 'Unsupported Relocs', ['straddling-relocation', 'unsupported-relocation-type']],
+  [/Unsupported\s*Relocs?/i, 'Unsupported Relocs', ['straddling-relocation']],
   [/IAT\s*In\s*Executable\s*Sections?/i, 'IAT in Executable Section', ['iat-in-executable-section']],
 ];
 
 const detectVerifierCounters: Detector = (text) => {
   const values: DecodedValue[] = [];
-  const rules = new Set<string>();
+  const rules = new Set<RuleId>();
   for (const [re, name, ids] of COUNTERS) {
     const m = new RegExp(`${re.source}\\s*[:=]?\\s*(0x[0-9a-f]+|\\d+)\\b`, 'i').exec(text);
     if (!m) continue;
@@ -587,7 +609,7 @@ const detectComputerInfo: Detector = (text) => {
 
 // ---------------------------------------------------------------- CodeIntegrity events
 
-const EVENTS: Record<number, { text: string; hvci: boolean; ruleIds?: string[] }> = {
+const EVENTS: Record<number, { text: string; hvci: boolean; ruleIds?: RuleId[] }> = {
   3001: { text: 'an unsigned driver attempted to load', hvci: false },
   3004: { text: 'a file could not be verified (page hash not found), e.g. a kernel driver with an invalid signature', hvci: false },
   3023: { text: 'a driver file did not meet the application-control policy requirements', hvci: false },

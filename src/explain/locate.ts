@@ -27,7 +27,7 @@ const PAGE_MASK = 0xfffn;
 
 export function locateInDriver(explanation: Explanation, report: FileReport, image: PeImage | undefined, base?: bigint): DriverContext {
   const ctx: DriverContext = { driver: report.path, findings: [], note: '' };
-  const relevant = report.findings.filter((f) => explanation.ruleIds.includes(f.ruleId));
+  const relevant = report.findings.filter((f) => (explanation.ruleIds as readonly string[]).includes(f.ruleId));
   const model = image ? codeModelOf(image) : undefined;
   const code = model instanceof CodeModel ? model : undefined;
   if (explanation.callerAddress !== undefined) {

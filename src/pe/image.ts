@@ -1,6 +1,7 @@
 import { AddressSpace } from './address-space.js';
 import { type BaseRelocations, parseBaseRelocations } from './base-relocations.js';
 import { ByteView, hex } from './bytes.js';
+import { computeDataRanges, type DataRanges } from './data-ranges.js';
 import { DirectoryIndex, MACHINE_NAMES, SUBSYSTEM_NAMES } from './constants.js';
 import { type DebugInfo, parseDebugDirectory } from './debug-directory.js';
 import { parseExceptionTable, type RuntimeFunction } from './exception-table.js';
@@ -84,6 +85,10 @@ export class PeImage {
   }
   get loadConfig(): LoadConfig | undefined {
     return this.memo('loadConfig', () => parseLoadConfig(this.space));
+  }
+  /** Bytes the data directories point at (see data-ranges.ts): never code, even inside an executable section. */
+  get dataRanges(): DataRanges {
+    return this.memo('dataRanges', () => computeDataRanges(this));
   }
   get debugInfo(): DebugInfo | undefined {
     return this.memo('debug', () => parseDebugDirectory(this.space));

@@ -7,6 +7,8 @@ export interface ImportedFunction {
   name?: string;
   ordinal?: number;
   hint?: number;
+  /** RVA of the hint/name entry (named imports): a 2-byte hint, then the name. */
+  hintNameRva?: number;
   /** RVA of this function's IAT slot: code calls through `[ImageBase + iatRva]`. */
   iatRva: number;
 }
@@ -18,6 +20,10 @@ export interface ImportedModule {
   descriptorRva: number;
   /** FirstThunk: the IAT array the loader fills. */
   iatRva: number;
+  /** The lookup table (OriginalFirstThunk / delay INT) the names were read from; = iatRva when absent. */
+  lookupRva: number;
+  /** RVA of the DLL name string. */
+  nameRva: number;
   functions: ImportedFunction[];
 }
 
@@ -45,7 +51,15 @@ export function parseImports(space: AddressSpace): ImportedModule[] {
     }
     // Bound (pre-resolved) imports keep names only in the lookup table; fall back to the IAT.
     const functions = readThunks(space, lookup !== 0 ? lookup : firstThunk, firstThunk, dll, false);
-    modules.push({ dll, delayLoaded: false, descriptorRva: at, iatRva: firstThunk, functions });
+    modules.push({
+      dll,
+      delayLoaded: false,
+      descriptorRva: at,
+      iatRva: firstThunk,
+      lookupRva: lookup !== 0 ? lookup : firstThunk,
+      nameRva,
+      functions,
+    });
   }
   return modules;
 }
@@ -74,7 +88,15 @@ export function parseDelayImports(space: AddressSpace): ImportedModule[] {
       continue;
     }
     const functions = readThunks(space, toRva(rawInt), toRva(rawIat), dll, true);
-    modules.push({ dll, delayLoaded: true, descriptorRva: at, iatRva: toRva(rawIat), functions });
+    modules.push({
+      dll,
+      delayLoaded: true,
+      descriptorRva: at,
+      iatRva: toRva(rawIat),
+      lookupRva: toRva(rawInt),
+      nameRva: toRva(rawName),
+      functions,
+    });
   }
   return modules;
 }
@@ -114,7 +136,7 @@ function readThunks(
       functions.push({ iatRva: slot });
       continue;
     }
-    functions.push({ name, hint: space.u16(hintRva) ?? 0, iatRva: slot });
+    functions.push({ name, hint: space.u16(hintRva) ?? 0, hintNameRva: hintRva, iatRva: slot });
   }
   return functions;
 }

@@ -34,7 +34,11 @@ export function parsePe(bytes: Uint8Array): ParseResult {
     }
   }
   if ('code' in headers) return { ok: false, error: headers };
-  const sections = parseSectionTable(view, headers.sectionTableOffset, headers.fileHeader.numberOfSections, log);
+  const fh = headers.fileHeader;
+  const sections = parseSectionTable(view, headers.sectionTableOffset, fh.numberOfSections, log, {
+    pointer: fh.pointerToSymbolTable,
+    count: fh.numberOfSymbols,
+  });
   if (sections.length === 0) log.add('NO_SECTIONS', 'the image has no readable section headers');
   return { ok: true, image: new PeImage(view, headers, sections, log) };
 }
@@ -43,6 +47,7 @@ export { ByteView, hex } from './bytes.js';
 export * from './constants.js';
 export type { BaseRelocation, BaseRelocations, RelocationBlock } from './base-relocations.js';
 export type { CodeViewInfo, DebugInfo } from './debug-directory.js';
+export type { DataRange, DataRanges } from './data-ranges.js';
 export type { RuntimeFunction } from './exception-table.js';
 export type { ExportedSymbol, Exports } from './exports.js';
 export type { DataDirectory, FileHeader, OptionalHeader } from './headers.js';

@@ -6,6 +6,11 @@ export interface Section {
   index: number;
   /** The 8-byte name as stored (long names appear as "/nn", as the loader and Verifier see them). */
   name: string;
+  /**
+   * For a "/nn" name: the full name at offset nn of the COFF string table (after the symbol
+   * table), when the image still has one (GNU ld keeps it unless stripped). Shown to users.
+   */
+  longName?: string;
   virtualSize: number;
   virtualAddress: number;
   sizeOfRawData: number;
@@ -45,11 +50,51 @@ export function containsRva(s: Section, rva: number): boolean {
   return rva >= s.virtualAddress && rva - s.virtualAddress < virtualExtent(s);
 }
 
+/** The name to show: the long name from the string table when there is one. */
 export function displayName(s: Section): string {
+  if (s.longName !== undefined) return s.longName;
   return s.name === '' ? '(unnamed)' : s.name;
 }
 
-export function parseSectionTable(view: ByteView, offset: number, declaredCount: number, log: IssueLog): Section[] {
+/** Where the COFF symbol table is (file header PointerToSymbolTable, NumberOfSymbols). */
+export interface SymbolTableRef {
+  pointer: number;
+  count: number;
+}
+
+const SYMBOL_SIZE = 18;
+const MAX_LONG_NAME = 256;
+
+/**
+ * A "/nn" section name's full name from the COFF string table, which starts right after the
+ * symbol table with its own 4-byte size. Undefined when there is no such table, the offset
+ * lies outside it, or the bytes are not a printable NUL-terminated string.
+ */
+function longSectionName(view: ByteView, name: string, symbols: SymbolTableRef | undefined): string | undefined {
+  const m = /^\/(\d{1,7})$/.exec(name);
+  if (!m || !symbols || symbols.pointer === 0) return undefined;
+  const table = symbols.pointer + symbols.count * SYMBOL_SIZE;
+  const size = view.u32(table);
+  const offset = Number(m[1]);
+  if (size === undefined || offset < 4 || offset >= size || !view.has(table, size)) return undefined;
+  let text = '';
+  for (let i = 0; i < MAX_LONG_NAME; i++) {
+    const c = view.u8(table + offset + i);
+    if (c === undefined || table + offset + i >= table + size) return undefined;
+    if (c === 0) return text.length > 0 ? text : undefined;
+    if (c < 0x20 || c > 0x7e) return undefined;
+    text += String.fromCharCode(c);
+  }
+  return undefined;
+}
+
+export function parseSectionTable(
+  view: ByteView,
+  offset: number,
+  declaredCount: number,
+  log: IssueLog,
+  symbols?: SymbolTableRef,
+): Section[] {
   let count = declaredCount;
   if (count > MAX_SECTIONS) {
     log.add('SECTION_TABLE_TRUNCATED', `NumberOfSections is ${count}; only the first ${MAX_SECTIONS} are read`);
@@ -77,6 +122,8 @@ export function parseSectionTable(view: ByteView, offset: number, declaredCount:
       characteristics: view.u32(at + 36) as number,
       headerOffset: at,
     };
+    const longName = longSectionName(view, section.name, symbols);
+    if (longName !== undefined) section.longName = longName;
     if (section.sizeOfRawData > 0 && !view.has(section.pointerToRawData, section.sizeOfRawData)) {
       log.add(
         'SECTION_DATA_OUTSIDE_FILE',

@@ -7,7 +7,7 @@
  * scale by RVA with their R/W/X rights, findings marked where they point), and each
  * finding with its place, fix, evidence and disassembly.
  */
-import type { FileReport, Finding, ImageFacts, ScanReport, Verdict } from './model.js';
+import { type FileReport, type Finding, type ImageFacts, type ScanReport, type Verdict, verdictQualifier } from './model.js';
 import { visible } from './terminal-safe.js';
 import { type ReportHead, type ReportWriter, renderWith } from './writer.js';
 
@@ -108,15 +108,18 @@ function summaryRow(f: FileReport, i: number): string {
   const count = (sev: string) => f.findings.filter((x) => x.severity === sev).length;
   return `<tr><td><a href="#file-${i}">${esc(f.path)}</a></td><td>${esc(KIND_LABEL[f.kind] ?? f.kind)}</td><td>${esc(f.machine)}</td><td>${verdictBadge(
     f.verdict,
+    f,
   )}</td><td class="num">${count('error')}</td><td class="num">${count('warning')}</td><td class="num">${count('note')}</td></tr>`;
 }
 
-function verdictBadge(v: Verdict): string {
-  return `<span class="badge v-${v}">${VERDICT_LABEL[v]}</span>`;
+function verdictBadge(v: Verdict, file?: FileReport): string {
+  const qualifier = file ? verdictQualifier(file) : undefined;
+  const label = qualifier ? `compatible (${esc(qualifier)})` : VERDICT_LABEL[v];
+  return `<span class="badge v-${v}">${label}</span>`;
 }
 
 function fileSection(file: FileReport, index: number): string {
-  const parts = [`<section class="file" id="file-${index}">`, `<h2>${verdictBadge(file.verdict)} <code>${esc(file.path)}</code></h2>`];
+  const parts = [`<section class="file" id="file-${index}">`, `<h2>${verdictBadge(file.verdict, file)} <code>${esc(file.path)}</code></h2>`];
   if (file.status === 'error') {
     parts.push(`<p class="error">Could not be analysed: ${esc(file.error ?? 'unknown error')}</p></section>`);
     return parts.join('\n');
@@ -182,7 +185,8 @@ export function sectionMap(image: ImageFacts, findings: readonly Finding[], file
   const sections: MapSection[] = image.sections.map((s) => {
     const size = Number(s.virtualSize) || Number(s.sizeOfRawData);
     return {
-      name: s.name,
+      // A COFF long name ("/4") is shown by its full name from the string table.
+      name: s.longName ?? s.name,
       va: Number(s.virtualAddress),
       size: Math.ceil(size / alignment) * alignment,
       characteristics: s.characteristics,

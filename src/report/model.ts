@@ -116,6 +116,8 @@ export interface ImageFacts {
   linkerVersion: string;
   sections: Array<{
     name: string;
+    /** The full name of a COFF long name ("/4" → ".debug_info"), from the string table. */
+    longName?: string;
     virtualAddress: string;
     virtualSize: string;
     sizeOfRawData: string;
@@ -165,4 +167,14 @@ export function verdictOf(findings: readonly Finding[]): Verdict {
   if (findings.some((f) => f.severity === 'error')) return 'incompatible';
   if (findings.some((f) => f.severity === 'warning')) return 'warnings';
   return 'compatible';
+}
+
+/**
+ * How a verdict reads when some analysis did not run: a "compatible" driver whose call sites
+ * were not analysed (ARM64 …) is compatible only as far as the image checks go, and says so.
+ * Undefined when the plain verdict tells the whole story.
+ */
+export function verdictQualifier(file: Pick<FileReport, 'verdict' | 'callSiteAnalysis' | 'machine'>): string | undefined {
+  if (file.verdict !== 'compatible' || file.callSiteAnalysis !== 'unsupported-machine') return undefined;
+  return `image checks only; call sites not analysed for ${file.machine.toUpperCase()}`;
 }

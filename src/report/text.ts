@@ -1,6 +1,6 @@
 import { createColors } from 'picocolors';
 import { hex } from '../pe/index.js';
-import type { FileReport, Finding, ScanReport, Verdict } from './model.js';
+import { type FileReport, type Finding, type ScanReport, verdictQualifier } from './model.js';
 import { visibleDeep } from './terminal-safe.js';
 import { type ReportTail, type ReportWriter, renderWith } from './writer.js';
 
@@ -39,7 +39,7 @@ export function textWriter(options: TextOptions): ReportWriter {
       const file = visibleDeep(raw);
       const incomplete = (file.incompleteAnalysis?.length ?? 0) > 0;
       if (file.findings.length === 0 && !incomplete && !options.verbose && (options.quiet || file.problems.length === 0)) {
-        return options.quiet ? '' : `${verdictLabel(c, file.verdict)}  ${file.path}${c.dim(oneLineNotes(file))}\n`;
+        return options.quiet ? '' : `${verdictLabel(c, file)}  ${file.path}${c.dim(oneLineNotes(file))}\n`;
       }
       return `${renderFile(c, file, options).join('\n')}\n\n`;
     },
@@ -48,7 +48,7 @@ export function textWriter(options: TextOptions): ReportWriter {
 }
 
 function renderFile(c: Colors, file: FileReport, options: TextOptions): string[] {
-  const lines = [`${verdictLabel(c, file.verdict)}  ${c.bold(file.path)}`];
+  const lines = [`${verdictLabel(c, file)}  ${c.bold(file.path)}`];
   lines.push(c.dim(`  ${KIND_LABEL[file.kind] ?? file.kind} (${file.kindReason ?? ''}) · ${file.machine} ${file.format ?? ''}`));
   if (!file.kernelMode) {
     lines.push(c.dim('  not a kernel-mode image: HVCI governs kernel code, so these findings are for information.'));
@@ -128,6 +128,12 @@ function renderProof(c: Colors, f: Finding): string[] {
     if (typeof ev.instruction !== 'string' || f.rva === undefined) return [];
     const context = Array.isArray(ev.context) ? ev.context.filter(isStep) : [];
     const steps = [...context, { rva: `0x${f.rva.toString(16)}`, text: ev.instruction }];
+    // A CR0 toggle: the instructions up to the write that restores WP, and that write.
+    const restore = ev.restore as { rva?: unknown; instruction?: unknown; context?: unknown } | undefined;
+    if (restore && typeof restore.rva === 'string' && typeof restore.instruction === 'string') {
+      const between = Array.isArray(restore.context) ? restore.context.filter(isStep) : [];
+      steps.push(...between.filter((x) => !steps.some((y) => y.rva === x.rva)), { rva: restore.rva, text: restore.instruction });
+    }
     return steps.map((x, i) => c.dim(`           ${i === 0 ? 'proof:' : '      '} ${x.rva.padEnd(8)} ${x.text}`));
   }
   const instructions = Array.isArray(ev.instructions) ? ev.instructions.filter(isStep) : [];
@@ -138,8 +144,10 @@ function renderProof(c: Colors, f: Finding): string[] {
   return lines;
 }
 
-function verdictLabel(c: Colors, verdict: Verdict): string {
-  switch (verdict) {
+function verdictLabel(c: Colors, file: FileReport): string {
+  const qualifier = verdictQualifier(file);
+  if (qualifier) return c.green(`COMPATIBLE (${qualifier})`);
+  switch (file.verdict) {
     case 'incompatible':
       return c.red(c.bold('INCOMPATIBLE'));
     case 'warnings':

@@ -16,7 +16,9 @@ export default defineRule({
       description:
         'Drivers write CR0 to clear the write-protect bit (WP, bit 16) and patch read-only or executable memory. Under ' +
         'HVCI the hypervisor keeps code pages non-writable whatever CR0 says, so the patch faults or the write to CR0 ' +
-        'is refused. hvci finds `mov cr0, reg` in the code and confirms it with the decoder inside its function.',
+        'is refused. hvci finds `mov cr0, reg` in the code and confirms it with the decoder inside its function. A ' +
+        'write that clears WP and the later write in the same function that sets it again are one finding, with both ' +
+        'instructions as proof. Only code reached from the entry point, an export, a .pdata function or a call counts.',
       resolution:
         'Do not modify code or read-only memory: remove the CR0 manipulation and use supported interfaces (callbacks, filter APIs) instead of patching.',
       ruleBook: '§8 cr0-write',
@@ -24,12 +26,33 @@ export default defineRule({
     },
     messages: {
       write: '{text} at {rva} in {function} writes CR0{wp}; HVCI keeps code read-only, so patching code this way fails.',
+      toggle:
+        '{text} at {rva} in {function} clears the write-protect bit (WP) of CR0 and {restoreText} at {restoreRva} sets it again: one code-patching sequence; HVCI keeps code read-only, so patching code this way fails.',
     },
   },
   check(image, ctx) {
     withCodeModel(image, (model) => {
       for (const w of findControlRegisterWrites(model, 0)) {
         const clearsWriteProtect = (w.clearedBits & WRITE_PROTECT) !== 0n;
+        const restore = w.restoredBy;
+        if (restore && clearsWriteProtect) {
+          // One finding for the pair; both instructions are its proof.
+          const offset = image.space.offsetOf(restore.rva);
+          ctx.report(
+            'toggle',
+            { text: w.text, rva: hex(w.rva), function: w.function, restoreText: restore.text, restoreRva: hex(restore.rva) },
+            instructionDetails(image, w, {
+              clearsWriteProtect,
+              restore: {
+                rva: hex(restore.rva),
+                instruction: restore.text,
+                ...(offset !== undefined ? { fileOffset: hex(offset) } : {}),
+                context: restore.context.map((c) => ({ rva: hex(c.rva), text: c.text })),
+              },
+            }),
+          );
+          continue;
+        }
         ctx.report(
           'write',
           { text: w.text, rva: hex(w.rva), function: w.function, wp: clearsWriteProtect ? ' after clearing the write-protect bit (WP)' : '' },

@@ -18,7 +18,8 @@ export default defineRule({
         'Writing CR4 is how kernel exploits and some hooking drivers turn off SMEP (bit 20) or SMAP (bit 21) so the ' +
         'kernel can run or touch user pages. Under HVCI the hypervisor watches these bits, so such a driver fails or ' +
         'is stopped. A legitimate driver has no reason to write CR4. hvci finds `mov cr4, reg` in the code and ' +
-        'confirms it with the decoder inside its function; it is a heuristic (rule book §8), hence a warning.',
+        'confirms it with the decoder inside its function; it is a heuristic (rule book §8), hence a warning. ' +
+        'Only code reached from the entry point, an export, a .pdata function or a call counts: bytes of the data directories (import tables in INIT, tables in .text) and of packed-looking sections are never decoded as instructions.',
       resolution: 'Remove the CR4 manipulation; nothing a driver should do needs SMEP or SMAP off.',
       ruleBook: '§8 cr4-write',
       unconfirmed: 'What HVCI does with a CR4 write (refused, bug check, or HyperGuard report) is not confirmed.',

@@ -33,6 +33,7 @@ export function characteristicNames(characteristics: number): string[] {
 export function sectionEvidence(s: Section): Record<string, unknown> {
   return {
     name: s.name,
+    ...(s.longName !== undefined ? { longName: s.longName } : {}),
     index: s.index,
     characteristics: hex(s.characteristics, 8),
     rights: rights(s.characteristics),

@@ -1,8 +1,5 @@
-import { analyzeCalls } from '../analysis/call-analysis.js';
 import { reportCallFindings } from '../analysis/call-findings.js';
-import { defineRule, type FindingDetails } from './types.js';
-
-const hex = (n: number): string => `0x${n.toString(16)}`;
+import { defineRule } from './types.js';
 
 export default defineRule({
   meta: {
@@ -31,30 +28,10 @@ export default defineRule({
       executable: '{api} at {callRva} in {function} requests executable pool: {argument} = {value}{through}{context}.',
       unresolved: '{api} at {callRva} in {function}: {argument} comes from {origin} ({reason}){through}; the pool is executable if it is NonPagedPool.',
       always: '{api} at {callRva} in {function} always allocates executable pool.',
-      nxOptIn:
-        'The driver opts in to NX non-paged pool (POOL_NX_OPTIN): {function} stores NonPagedPoolNx into its default pool type at {storeRva} after RtlGetVersion, so allocations that use the default are NX on Windows 8 and later.',
     },
   },
   check(image, ctx) {
+    // The NX opt-in note is rule pool-nx-optin: it is not an executable-pool problem.
     reportCallFindings(image, ctx, 'execute-pool-type');
-    const analysis = analyzeCalls(image);
-    if (!analysis.supported || !analysis.nxOptIn) return;
-    const o = analysis.nxOptIn;
-    const store = o.poolTypeStoreRva ?? o.mdlProtectionStoreRva ?? o.rtlGetVersionCallRva;
-    const details: FindingDetails = {
-      rva: store,
-      severity: 'note',
-      evidence: {
-        function: o.function,
-        functionRva: hex(o.functionRva),
-        rtlGetVersionCall: hex(o.rtlGetVersionCallRva),
-        ...(o.poolTypeVariableRva !== undefined ? { poolTypeVariable: hex(o.poolTypeVariableRva) } : {}),
-        ...(o.mdlProtectionVariableRva !== undefined ? { mdlProtectionVariable: hex(o.mdlProtectionVariableRva) } : {}),
-        callsUsingTheDefault: analysis.calls.filter((c) => c.values.some((v) => v.verdict === 'nx-optin')).map((c) => hex(c.callRva)),
-      },
-    };
-    const offset = image.space.offsetOf(store);
-    if (offset !== undefined) details.fileOffset = offset;
-    ctx.report('nxOptIn', { function: o.function, storeRva: hex(store) }, details);
   },
 });

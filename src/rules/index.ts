@@ -12,6 +12,8 @@ import executeWriteSection from './execute-write-section.js';
 import iatInExecutableSection from './iat-in-executable-section.js';
 import initSectionRwx from './init-section-rwx.js';
 import msrWrite from './msr-write.js';
+import packedSection from './packed-section.js';
+import poolNxOptin from './pool-nx-optin.js';
 import sectionAlignment from './section-alignment.js';
 import selfModifyingCode from './self-modifying-code.js';
 import straddlingRelocation from './straddling-relocation.js';
@@ -33,6 +35,8 @@ export const rules: readonly Rule[] = [
   iatInExecutableSection,
   initSectionRwx,
   msrWrite,
+  packedSection,
+  poolNxOptin,
   sectionAlignment,
   selfModifyingCode,
   straddlingRelocation,

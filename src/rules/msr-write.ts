@@ -25,7 +25,8 @@ export default defineRule({
         'reported. Other MSR writes (performance counters, power management) can be legitimate. hvci finds `wrmsr`, ' +
         'confirms it with the decoder, and recovers the MSR number in ECX by backward data flow (every value of a loop ' +
         'that counts ECX over a range, not only the first); it is a heuristic ' +
-        '(rule book §8), hence a warning.',
+        '(rule book §8), hence a warning. ' +
+        'Only code reached from the entry point, an export, a .pdata function or a call counts: bytes of the data directories (import tables in INIT, tables in .text) and of packed-looking sections are never decoded as instructions.',
       resolution: 'Do not hook system calls by rewriting MSRs; use documented callbacks (process, thread, image, registry, object, minifilter).',
       ruleBook: '§8 msr-write',
       unconfirmed: 'Which MSR writes HVCI intercepts, and how, is not confirmed.',

@@ -18,7 +18,8 @@ export default defineRule({
         'must clear CR0.WP or map a writable alias first. Under HVCI code pages are never writable, so the store ' +
         'faults. hvci finds stores with a fixed target address (x64 [rip+disp], x86 [disp32]) and confirms them with ' +
         'the decoder; stores through a computed pointer are not seen. Writable+executable sections are left to ' +
-        'execute-write-section.',
+        'execute-write-section. ' +
+        'Only code reached from the entry point, an export, a .pdata function or a call counts: bytes of the data directories (import tables in INIT, tables in .text) and of packed-looking sections are never decoded as instructions.',
       resolution: 'Do not patch code at run time: keep the variable part in data (a flag, a function pointer in a read-only-after-init table) and branch on it.',
       ruleBook: '§8 self-modifying-code',
       unconfirmed: 'The exact failure mode under HVCI (fault or bug check) is not confirmed.',

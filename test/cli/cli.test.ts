@@ -212,7 +212,7 @@ describe('--verbose', () => {
 });
 
 /** The folders `npm run samples` scans (package.json). */
-const SAMPLE_DIRS = ['test/fixtures/image/bin', 'test/fixtures/calls/bin', 'test/fixtures/kmdf/bin'];
+const SAMPLE_DIRS = ['test/fixtures/image/bin', 'test/fixtures/calls/bin', 'test/fixtures/kmdf/bin', 'test/fixtures/precision/bin'];
 
 describe('the Quick start scan', () => {
   it('scans the same folders as npm run samples', () => {
