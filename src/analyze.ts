@@ -8,6 +8,7 @@ import { assignFingerprints } from './report/fingerprint.js';
 import type { CallSiteAnalysis, CheckedCallSummary, FileReport, Finding, ImageFacts } from './report/model.js';
 import { verdictOf } from './report/model.js';
 import { rules } from './rules/index.js';
+import { readSignature } from './signature/index.js';
 import { DEFAULT_TARGET_OS, type TargetOs } from './rules/target-os.js';
 import { type AnalysisOptions, formatMessage, type Rule } from './rules/types.js';
 
@@ -60,6 +61,7 @@ export function analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): FileRe
     releaseCodeModel(image);
   }
   assignFingerprints(findings, image);
+  const signed = readSignature(image);
   return {
     ...base,
     status: 'analyzed',
@@ -73,8 +75,10 @@ export function analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): FileRe
     callSiteAnalysis: coverage,
     findings,
     ...(checked ? { checkedCalls: checked } : {}),
-    problems: [...image.issues],
+    problems: [...image.issues, ...signed.problems],
     image: imageFacts(image),
+    version: image.versionInfo ?? null,
+    signature: signed.signature,
   };
 }
 

@@ -8,6 +8,7 @@
  * finding with its place, fix, evidence and disassembly.
  */
 import type { FileReport, Finding, ImageFacts, ScanReport, Verdict } from './model.js';
+import { signatureLine, versionLine } from './provenance.js';
 
 export interface HtmlOptions {
   /** Page title; default "hvci report". */
@@ -105,6 +106,10 @@ function fileSection(file: FileReport, index: number): string {
     `SHA-256 <code>${esc(file.sha256)}</code>`,
   ];
   parts.push(`<p class="meta">${facts.join(' · ')}</p>`);
+  const version = versionLine(file.version);
+  if (version) parts.push(`<p class="meta">Version: ${esc(version)}</p>`);
+  const signed = signatureLine(file.signature);
+  if (signed) parts.push(`<p class="meta">Signature: ${esc(signed)}</p>`);
   if (!file.kernelMode) parts.push('<p class="note">Not a kernel-mode image: HVCI governs kernel code, so these findings are for information.</p>');
   if (file.callSiteAnalysis !== 'complete') {
     parts.push(

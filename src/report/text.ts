@@ -1,6 +1,7 @@
 import { createColors } from 'picocolors';
 import { hex } from '../pe/index.js';
 import type { FileReport, Finding, ScanReport, Verdict } from './model.js';
+import { signatureLine } from './provenance.js';
 
 export interface TextOptions {
   color: boolean;
@@ -43,6 +44,8 @@ function renderFile(c: Colors, file: FileReport, options: TextOptions): string[]
   }
   const coverage = coverageNote(file);
   if (coverage) lines.push(c.dim(`  ${coverage}`));
+  const signed = signatureLine(file.signature);
+  if (signed) lines.push(c.dim(`  ${signed}`));
   for (const f of file.findings) lines.push(...renderFinding(c, f));
   if (options.verbose && file.checkedCalls && file.checkedCalls.length > 0) {
     lines.push(c.dim(`  checked ${file.checkedCalls.length} call site(s):`));
