@@ -1,6 +1,7 @@
 import { sha256 as sha256Digest } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { analyzeCalls } from './analysis/call-analysis.js';
+import type { BlocklistIndex } from './blocklist/index.js';
 import { releaseCodeModel } from './analysis/code-model.js';
 import { classify } from './analysis/image-kind.js';
 import { hex, parsePe, type PeImage, rights } from './pe/index.js';
@@ -18,6 +19,8 @@ export interface AnalyzeOptions {
   /** Precomputed SHA-256 (hex); computed here when absent. */
   sha256?: string;
   targetOs?: TargetOs;
+  /** Driver block rules (`--blocklist`); the bundled Microsoft list when absent. */
+  blocklist?: BlocklistIndex;
   /** Rules to run; all registered rules by default. */
   rules?: readonly Rule[];
 }
@@ -49,7 +52,10 @@ export function analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): FileRe
   }
   const image = parsed.image;
   const cls = classify(image);
-  const analysisOptions: AnalysisOptions = { targetOs: options.targetOs ?? DEFAULT_TARGET_OS };
+  const analysisOptions: AnalysisOptions = {
+    targetOs: options.targetOs ?? DEFAULT_TARGET_OS,
+    ...(options.blocklist ? { blocklist: options.blocklist } : {}),
+  };
   const coverage = callSiteCoverage(image, options.rules ?? rules);
   let findings: Finding[];
   let checked: CheckedCallSummary[] | undefined;

@@ -14,7 +14,7 @@ import { findRule, rules } from '../rules/index.js';
 import { runExplain, UsageError } from './explain-command.js';
 import { sarifPaths } from './output.js';
 import { applyPolicy, ConfigError } from '../config/index.js';
-import { ignoreFilter, loadBaseline, loadConfig, relativePath } from './policy-files.js';
+import { ignoreFilter, loadBaseline, loadBlocklist, loadConfig, relativePath } from './policy-files.js';
 import { scanCounting } from './scan-command.js';
 
 const EXAMPLES = `
@@ -85,6 +85,7 @@ interface ScanFlags {
   maxFileSize: number;
   config?: string;
   baseline?: string;
+  blocklist?: string;
 }
 
 export function buildProgram(): Command {
@@ -118,6 +119,7 @@ export function buildProgram(): Command {
     .option('--max-file-size <size>', 'skip files larger than this', sizeArg, 256 * 1024 * 1024)
     .option('-c, --config <file>', `config file: target OS, severities per rule, ignored paths, suppressions (default: ./${'hvci.config.json'} if present)`)
     .option('--baseline <report.json>', 'a previous JSON report: findings already in it are reported as baseline and do not fail the scan')
+    .option('--blocklist <file.xml>', "Microsoft's driver block rules (SiPolicy XML) to use instead of the bundled copy")
     .addHelpText('after', EXAMPLES)
     .action(async (paths: string[], flags: ScanFlags, command: Command) => {
       try {
@@ -197,10 +199,12 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
   const showProgress = stderr.isTTY === true && !flags.quiet;
   const errorColor = useColor(stderr, flags);
   const baseline = flags.baseline === undefined ? undefined : await loadBaseline(flags.baseline);
+  const blocklist = flags.blocklist === undefined ? undefined : await loadBlocklist(flags.blocklist);
   const ignore = ignoreFilter(flags.loaded.config);
   const outcome = await scanCounting(paths, {
     ...(ignore ? { ignore } : {}),
     targetOs: flags.targetOs,
+    ...(blocklist ? { blocklist } : {}),
     failOn: flags.failOn,
     maxFileSize: flags.maxFileSize,
     onFile: showProgress ? (path, i) => stderr.write(`\r\x1b[K[${i + 1}] ${path}`) : undefined,

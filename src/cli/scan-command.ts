@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { analyze } from '../analyze.js';
+import type { BlocklistIndex } from '../blocklist/index.js';
 import type { FileReport, ScanReport } from '../report/model.js';
 import { type FailOn, summarize } from '../report/summary.js';
 import type { TargetOs } from '../rules/target-os.js';
@@ -9,6 +10,8 @@ import { describe, walk, type WalkOutcome } from './walk.js';
 
 export interface ScanOptions {
   targetOs: TargetOs;
+  /** --blocklist: block rules to use instead of the bundled ones. */
+  blocklist?: BlocklistIndex;
   failOn: FailOn;
   maxFileSize: number;
   /** Called before each file; used for progress on stderr. */
@@ -67,7 +70,7 @@ async function scanFile(path: string, options: ScanOptions): Promise<FileReport>
     return errorReport(path, e instanceof TooLarge ? e.size : 0, e instanceof TooLarge ? e.message : describe(e));
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return analyze(bytes, { path, sha256, targetOs: options.targetOs });
+  return analyze(bytes, { path, sha256, targetOs: options.targetOs, ...(options.blocklist ? { blocklist: options.blocklist } : {}) });
 }
 
 class TooLarge extends Error {

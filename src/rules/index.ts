@@ -16,6 +16,7 @@ import sectionAlignment from './section-alignment.js';
 import selfModifyingCode from './self-modifying-code.js';
 import straddlingRelocation from './straddling-relocation.js';
 import type { Rule } from './types.js';
+import vulnerableDriverBlocklist from './vulnerable-driver-blocklist.js';
 
 /** The registry: one line per rule, sorted by id. */
 export const rules: readonly Rule[] = [
@@ -36,6 +37,7 @@ export const rules: readonly Rule[] = [
   sectionAlignment,
   selfModifyingCode,
   straddlingRelocation,
+  vulnerableDriverBlocklist,
 ] as Rule[];
 
 export function findRule(id: string): Rule | undefined {
