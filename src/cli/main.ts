@@ -16,6 +16,7 @@ import { sarifPaths } from './output.js';
 import { applyPolicy, ConfigError } from '../config/index.js';
 import { ignoreFilter, loadBaseline, loadBlocklist, loadConfig, relativePath } from './policy-files.js';
 import { scanCounting } from './scan-command.js';
+import { runSystem } from './system-command.js';
 
 const EXAMPLES = `
 Examples:
@@ -31,6 +32,8 @@ Examples:
       Only Windows 10 1703 and later matter; fail the build on warnings too.
   $ NO_COLOR=1 hvci scan --quiet C:/Windows/System32/drivers
       Plain output, only files with findings.
+  $ hvci system --from dg.txt incompatible.txt drivers.txt
+      Saved Windows outputs from a PC: what blocks Memory Integrity there, and what to run.
 
 Exit codes:
   0  nothing at the --fail-on level
@@ -147,6 +150,25 @@ export function buildProgram(): Command {
         const r = await runExplain(words, flags);
         process.stdout.write(r.text);
         process.exitCode = r.recognised ? ExitCode.ok : ExitCode.findings;
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        process.stderr.write(`hvci: ${e.message}\n`);
+        process.exitCode = ExitCode.usage;
+      }
+    });
+
+  program
+    .command('system')
+    .description(
+      'What blocks Memory Integrity on a PC, and what to run: explains saved Windows outputs from a support ticket\n(Win32_DeviceGuard, "Review incompatible drivers", pnputil, CodeIntegrity events) together.',
+    )
+    .option('--from <files...>', 'saved Windows outputs (text; UTF-8 or the UTF-16 PowerShell writes)')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (flags: { from?: string[]; format: 'text' | 'json' }) => {
+      try {
+        const r = await runSystem(flags);
+        process.stdout.write(r.text);
+        process.exitCode = r.blocking > 0 ? ExitCode.findings : ExitCode.ok;
       } catch (e) {
         if (!(e instanceof UsageError)) throw e;
         process.stderr.write(`hvci: ${e.message}\n`);

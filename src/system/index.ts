@@ -1,0 +1,2 @@
+export { type DriverPackage, type SavedOutput, type SystemDriver, systemFromOutputs, type SystemInput, type SystemReport, type SystemState } from './from-outputs.js';
+export { renderSystemJson, renderSystemText } from './render.js';
