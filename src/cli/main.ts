@@ -32,6 +32,8 @@ Examples:
       Only Windows 10 1703 and later matter; fail the build on warnings too.
   $ NO_COLOR=1 hvci scan --quiet C:/Windows/System32/drivers
       Plain output, only files with findings.
+  $ hvci system --root /mnt/c
+      An offline Windows tree: the driver packages that block Memory Integrity, with pnputil advice.
   $ hvci system --from dg.txt incompatible.txt drivers.txt
       Saved Windows outputs from a PC: what blocks Memory Integrity there, and what to run.
 
@@ -160,11 +162,13 @@ export function buildProgram(): Command {
   program
     .command('system')
     .description(
-      'What blocks Memory Integrity on a PC, and what to run: explains saved Windows outputs from a support ticket\n(Win32_DeviceGuard, "Review incompatible drivers", pnputil, CodeIntegrity events) together.',
+      'What blocks Memory Integrity on a PC, and what to run: an offline Windows tree (--root: driver store packages,\noemNN.inf names, every driver scanned), or saved Windows outputs from a support ticket (--from: Win32_DeviceGuard,\n"Review incompatible drivers", pnputil, CodeIntegrity events) read together.',
     )
+    .option('--root <dir>', 'an offline Windows tree (mounted disk image, backup): driver store, Windows\\INF, System32\\drivers')
     .option('--from <files...>', 'saved Windows outputs (text; UTF-8 or the UTF-16 PowerShell writes)')
+    .option('--blocklist <file.xml>', "with --root: Microsoft's driver block rules to use instead of the bundled copy")
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (flags: { from?: string[]; format: 'text' | 'json' }) => {
+    .action(async (flags: { from?: string[]; root?: string; blocklist?: string; format: 'text' | 'json' }) => {
       try {
         const r = await runSystem(flags);
         process.stdout.write(r.text);

@@ -1,7 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { renderSystemJson, renderSystemText, systemFromOutputs } from '../system/index.js';
+import { renderSystemJson, renderSystemText, systemFromOutputs, type SystemReport } from '../system/index.js';
 import { UsageError } from './explain-command.js';
+import { loadBlocklist } from './policy-files.js';
+import { systemFromRoot } from './system-root.js';
+import { DEFAULT_TARGET_OS } from '../rules/target-os.js';
 
 /** PowerShell's `>` writes UTF-16LE with a BOM; everything else here is UTF-8 (BOM or not). */
 export function decodeText(bytes: Uint8Array): string {
@@ -12,18 +15,34 @@ export function decodeText(bytes: Uint8Array): string {
 
 export interface SystemFlags {
   from?: string[];
+  root?: string;
+  blocklist?: string;
   format: 'text' | 'json';
 }
 
 /**
- * hvci system --from FILE…: saved Windows outputs from a support ticket, explained together.
- * Reading the live machine (PowerShell, registry, pnputil) and offline trees (--root) are not
- * built yet; without --from this is a usage error with one clear line.
+ * hvci system --root DIR: an offline Windows tree; --from FILE…: saved Windows outputs from a
+ * support ticket, explained together. Reading the live machine (PowerShell, registry,
+ * pnputil) is not built yet; without --root or --from this is a usage error with one line.
  */
 export async function runSystem(flags: SystemFlags): Promise<{ text: string; blocking: number }> {
+  const render = (r: SystemReport) => ({ text: flags.format === 'json' ? renderSystemJson(r) : renderSystemText(r), blocking: r.summary.blocking });
+  if (flags.root !== undefined) {
+    if (flags.from?.length) throw new UsageError('use --root DIR or --from FILE…, not both');
+    try {
+      if (!(await stat(flags.root)).isDirectory()) throw new UsageError(`${flags.root}: not a directory`);
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`${flags.root}: cannot read it: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const blocklist = flags.blocklist === undefined ? undefined : await loadBlocklist(flags.blocklist).catch((e: unknown) => {
+      throw new UsageError(e instanceof Error ? e.message : String(e));
+    });
+    return render(await systemFromRoot(flags.root, { targetOs: DEFAULT_TARGET_OS, ...(blocklist ? { blocklist } : {}) }));
+  }
   if (!flags.from || flags.from.length === 0) {
     throw new UsageError(
-      'hvci system needs --from FILE (saved Win32_DeviceGuard, "Review incompatible drivers", pnputil, CodeIntegrity event text); reading this machine directly is not implemented yet',
+      'hvci system needs --root DIR (an offline Windows tree) or --from FILE (saved Win32_DeviceGuard, "Review incompatible drivers", pnputil, CodeIntegrity event text); reading this machine directly is not implemented yet',
     );
   }
   const outputs = [];
@@ -36,6 +55,5 @@ export async function runSystem(flags: SystemFlags): Promise<{ text: string; blo
     }
     outputs.push({ name: basename(file), text: decodeText(bytes) });
   }
-  const report = systemFromOutputs(outputs);
-  return { text: flags.format === 'json' ? renderSystemJson(report) : renderSystemText(report), blocking: report.summary.blocking };
+  return render(systemFromOutputs(outputs));
 }

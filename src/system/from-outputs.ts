@@ -14,6 +14,8 @@ export interface SystemReport {
   drivers: SystemDriver[];
   /** What each input is, as `hvci explain` reads it (one entry per recognised piece). */
   inputs: SystemInput[];
+  /** What could not be read or found (--root: a tree without a driver store, an oemNN.inf without a package…). */
+  problems?: string[];
   summary: { drivers: number; blocking: number; blocklisted: number; inputs: number; unrecognised: number };
 }
 
@@ -40,7 +42,7 @@ export interface SystemDriver {
 }
 
 export interface DriverPackage {
-  /** oemNN.inf, the name pnputil takes. */
+  /** oemNN.inf, the name pnputil takes (for Windows' own packages, the INF's own name). */
   publishedName: string;
   originalName: string | null;
   provider: string | null;

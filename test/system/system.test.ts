@@ -118,11 +118,11 @@ describe('hvci system --from on the real samples', { skip: existsSync(samples) ?
 });
 
 describe('hvci system usage', () => {
-  it('without --from: exit 2 and one clear line', () => {
+  it('without --root or --from: exit 2 and one clear line', () => {
     const r = runCli(['system']);
     assert.equal(r.status, 2);
     assert.equal(r.stderr.trim().split('\n').length, 1);
-    assert.match(r.stderr, /hvci system needs --from FILE/);
+    assert.match(r.stderr, /hvci system needs --root DIR \(an offline Windows tree\) or --from FILE/);
   });
   it('an unreadable input: exit 2 naming it', () => {
     const r = runCli(['system', '--from', '/nonexistent/ticket.txt']);
