@@ -5,6 +5,11 @@ import type { BlocklistIndex, FileAttrib, FileNameRule, HashRule, SignerRule, Ve
 /** What a driver offers to the block rules: its hashes, names, version and signatures. */
 export interface DriverIdentity {
   hashes: AuthenticodeHashes;
+  /**
+   * SHA-1/SHA-256 of the whole file, for images whose layout Authenticode cannot hash
+   * (hashes.irregularities not empty): Windows then falls back to the flat file hash.
+   */
+  flatHashes?: { sha1: string; sha256: string };
   version: VersionInfo | undefined;
   signatures: readonly SignatureInfo[];
 }
@@ -21,7 +26,7 @@ export type BlocklistMatch =
       fileAttrib?: FileAttrib;
     };
 
-export type HashVariant = 'SHA-1' | 'SHA-256' | 'page SHA-1' | 'page SHA-256';
+export type HashVariant = 'SHA-1' | 'SHA-256' | 'page SHA-1' | 'page SHA-256' | 'flat-file SHA-1' | 'flat-file SHA-256';
 
 /** Every deny rule the driver matches, hash rules first. */
 export function matchBlocklist(index: BlocklistIndex, driver: DriverIdentity): BlocklistMatch[] {
@@ -32,6 +37,7 @@ export function matchBlocklist(index: BlocklistIndex, driver: DriverIdentity): B
     ['page SHA-1', driver.hashes.pageSha1],
     ['page SHA-256', driver.hashes.pageSha256],
   ];
+  if (driver.flatHashes) variants.push(['flat-file SHA-1', driver.flatHashes.sha1], ['flat-file SHA-256', driver.flatHashes.sha256]);
   for (const rule of index.hashRules) {
     const hit = variants.find(([, h]) => h === rule.hash);
     if (hit) matches.push({ kind: 'hash', rule, variant: hit[0] });

@@ -1,3 +1,6 @@
+import { sha1 } from '@noble/hashes/legacy.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { bundledBlocklist, type BlocklistMatch, matchBlocklist } from '../blocklist/index.js';
 import { readSignature } from '../signature/index.js';
 import { defineRule } from './types.js';
@@ -15,7 +18,7 @@ export default defineRule({
       description:
         'Matches the driver against Microsoft\'s recommended driver block rules (the "Microsoft Windows Driver Policy"; ' +
         'a copy is bundled, `--blocklist FILE` takes a newer XML): the deny rules of the kernel-mode scenario by Authenticode ' +
-        'hash (SHA-1, SHA-256 and the two first-page hashes), by OriginalFilename and version range, and denied signers by ' +
+        'hash (SHA-1, SHA-256 and the two first-page hashes; the flat file hash too when the image is malformed for Authenticode, as Windows falls back to it), by OriginalFilename and version range, and denied signers by ' +
         'a certificate TBS hash in the signature chain, narrowed by publisher (leaf CN), OEM name and FileAttrib (name + ' +
         'version range). The finding names the rule, its FriendlyName and the policy version. It says nothing about how the ' +
         'driver uses memory: Windows refuses these drivers because they are known to be exploitable.',
@@ -50,8 +53,11 @@ export default defineRule({
   check(image, ctx) {
     const index = ctx.options.blocklist ?? bundledBlocklist();
     const { signature } = readSignature(image);
+    // Only for images Authenticode cannot hash as specified: Windows then hashes the flat file.
+    const flat = signature.hashes.irregularities.length > 0 ? image.view.bytes : undefined;
     const matches = matchBlocklist(index, {
       hashes: signature.hashes,
+      ...(flat ? { flatHashes: { sha1: bytesToHex(sha1(flat)), sha256: bytesToHex(sha256(flat)) } } : {}),
       version: image.versionInfo,
       signatures: signature.signatures,
     });

@@ -78,6 +78,17 @@ describe('vulnerable-driver-blocklist', () => {
     });
   }
 
+  it('falls back to the flat file hash only for an image Authenticode cannot hash (section data cut off)', () => {
+    const cut = bytes.subarray(0, bytes.length - 0x100);
+    const flat = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+    const rules = `<Deny ID="ID_DENY_CUT" FriendlyName="cut" Hash="${flat(cut)}" /><Deny ID="ID_DENY_WHOLE" FriendlyName="whole" Hash="${flat(bytes)}" />`;
+    const blocklist = parseBlocklistXml(policy({ fileRules: rules, refs: ['ID_DENY_CUT', 'ID_DENY_WHOLE'] }));
+    const onCut = analyze(new Uint8Array(cut), { path: 'cut.sys', blocklist }).findings.filter((f) => f.ruleId === RULE);
+    assert.deepEqual(onCut.map((f) => (f.evidence?.blocklist as { variant: string }).variant), ['flat-file SHA-256']);
+    // The intact file is well formed: its flat hash is not what Windows compares.
+    assert.deepEqual(analyze(bytes, { path: FIXTURE, blocklist }).findings.filter((f) => f.ruleId === RULE), []);
+  });
+
   it('ignores Deny rules the kernel scenario does not reference, and Allow rules', () => {
     const other = '00'.repeat(32);
     const blocklist = parseBlocklistXml(
