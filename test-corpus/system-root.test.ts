@@ -102,6 +102,18 @@ describe('hvci system --root on an assembled Windows tree', () => {
     assert.match(d.advice, /No driver-store package installed it/);
   });
 
+  it('--format html -o: one self-contained page with the package, the command and the verdicts', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'hvci-root-html-')), 'system.html');
+    const r = runCli(['system', '--root', root, '--format', 'html', '-o', out]);
+    assert.equal(r.status, 1, r.stderr);
+    const html = readFileSync(out, 'utf8');
+    assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
+    assert.doesNotMatch(html, /<script|https?:\/\//i);
+    assert.match(html, /<code>oem7\.inf<\/code> · oldvendor\.inf · Société Old Vendor · 1\.0\.0\.7 · System/);
+    assert.match(html, /pnputil \/delete-driver oem7\.inf \/uninstall/);
+    assert.match(html, /2<\/b> of 3 drivers block memory integrity/);
+  });
+
   it('reports an oemNN.inf without a package as a problem, and goes on', () => {
     assert.ok(report.problems?.some((p) => /oem9\.inf: no driver-store package has this INF/.test(p)), JSON.stringify(report.problems));
     assert.equal(report.summary.drivers, 3);

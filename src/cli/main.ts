@@ -167,11 +167,17 @@ export function buildProgram(): Command {
     .option('--root <dir>', 'an offline Windows tree (mounted disk image, backup): driver store, Windows\\INF, System32\\drivers')
     .option('--from <files...>', 'saved Windows outputs (text; UTF-8 or the UTF-16 PowerShell writes)')
     .option('--blocklist <file.xml>', "with --root: Microsoft's driver block rules to use instead of the bundled copy")
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (flags: { from?: string[]; root?: string; blocklist?: string; format: 'text' | 'json' }) => {
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'html']).default('text'))
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .action(async (flags: { from?: string[]; root?: string; blocklist?: string; output?: string; format: 'text' | 'json' | 'html' }) => {
       try {
         const r = await runSystem(flags);
-        process.stdout.write(r.text);
+        if (flags.output === undefined) process.stdout.write(r.text);
+        else {
+          await writeFile(flags.output, r.text).catch((e: unknown) => {
+            throw new UsageError(`${flags.output}: cannot write the report: ${e instanceof Error ? e.message : String(e)}`);
+          });
+        }
         process.exitCode = r.blocking > 0 ? ExitCode.findings : ExitCode.ok;
       } catch (e) {
         if (!(e instanceof UsageError)) throw e;

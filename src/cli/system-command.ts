@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { renderSystemJson, renderSystemText, systemFromOutputs, type SystemReport } from '../system/index.js';
+import { renderSystemHtml, renderSystemJson, renderSystemText, systemFromOutputs, type SystemReport } from '../system/index.js';
 import { UsageError } from './explain-command.js';
 import { loadBlocklist } from './policy-files.js';
 import { systemFromRoot } from './system-root.js';
@@ -17,7 +17,7 @@ export interface SystemFlags {
   from?: string[];
   root?: string;
   blocklist?: string;
-  format: 'text' | 'json';
+  format: 'text' | 'json' | 'html';
 }
 
 /**
@@ -26,7 +26,10 @@ export interface SystemFlags {
  * pnputil) is not built yet; without --root or --from this is a usage error with one line.
  */
 export async function runSystem(flags: SystemFlags): Promise<{ text: string; blocking: number }> {
-  const render = (r: SystemReport) => ({ text: flags.format === 'json' ? renderSystemJson(r) : renderSystemText(r), blocking: r.summary.blocking });
+  const render = (r: SystemReport) => ({
+    text: flags.format === 'json' ? renderSystemJson(r) : flags.format === 'html' ? renderSystemHtml(r) : renderSystemText(r),
+    blocking: r.summary.blocking,
+  });
   if (flags.root !== undefined) {
     if (flags.from?.length) throw new UsageError('use --root DIR or --from FILE…, not both');
     try {
