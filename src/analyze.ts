@@ -1,6 +1,7 @@
 import { sha256 as sha256Digest } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { analyzeCalls } from './analysis/call-analysis.js';
+import type { BlocklistIndex } from './blocklist/index.js';
 import { codeModelOf, releaseCodeModel } from './analysis/code-model.js';
 import { classify } from './analysis/image-kind.js';
 import { packedSectionAt } from './analysis/packed.js';
@@ -10,6 +11,7 @@ import { BudgetExceeded, type BudgetLimits } from './analysis/budget.js';
 import type { CallSiteAnalysis, CheckedCallSummary, FileReport, Finding, ImageFacts, IncompleteAnalysis } from './report/model.js';
 import { MORE_LIKE_THIS, verdictOf } from './report/model.js';
 import { rules } from './rules/index.js';
+import { readSignature } from './signature/index.js';
 import { DEFAULT_TARGET_OS, type TargetOs } from './rules/target-os.js';
 import { type AnalysisOptions, formatMessage, type Rule, type Severity } from './rules/types.js';
 
@@ -19,6 +21,8 @@ export interface AnalyzeOptions {
   /** Precomputed SHA-256 (hex); computed here when absent. */
   sha256?: string;
   targetOs?: TargetOs;
+  /** Driver block rules (`--blocklist`); the bundled Microsoft list when absent. */
+  blocklist?: BlocklistIndex;
   /** Rules to run; all registered rules by default. */
   rules?: readonly Rule[];
   /** Work limits for huge or hostile files (defaults: analysis/budget.ts). */
@@ -73,7 +77,10 @@ function analyzeParsed(bytes: Uint8Array, base: ReportBase, options: AnalyzeOpti
   // The image's code model is created here, so every rule shares one budget.
   if (options.limits) codeModelOf(image, options.limits);
   const cls = classify(image);
-  const analysisOptions: AnalysisOptions = { targetOs: options.targetOs ?? DEFAULT_TARGET_OS };
+  const analysisOptions: AnalysisOptions = {
+    targetOs: options.targetOs ?? DEFAULT_TARGET_OS,
+    ...(options.blocklist ? { blocklist: options.blocklist } : {}),
+  };
   const list = options.rules ?? rules;
   let coverage = callSiteCoverage(image, list);
   const incomplete: IncompleteAnalysis[] = [];
@@ -97,6 +104,7 @@ function analyzeParsed(bytes: Uint8Array, base: ReportBase, options: AnalyzeOpti
     releaseCodeModel(image);
   }
   if (coverage === 'complete' && incomplete.some((i) => i.part !== 'fingerprints')) coverage = 'incomplete';
+  const signed = readSignature(image);
   return {
     ...base,
     status: 'analyzed',
@@ -112,8 +120,10 @@ function analyzeParsed(bytes: Uint8Array, base: ReportBase, options: AnalyzeOpti
     ...(checked ? { checkedCalls: checked.list } : {}),
     ...(checked && checked.omitted > 0 ? { checkedCallsOmitted: checked.omitted } : {}),
     ...(incomplete.length > 0 ? { incompleteAnalysis: incomplete } : {}),
-    problems: [...image.issues],
+    problems: [...image.issues, ...signed.problems],
     image: imageFacts(image),
+    version: image.versionInfo ?? null,
+    signature: signed.signature,
   };
 }
 

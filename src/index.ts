@@ -1,7 +1,8 @@
 /** The library API. Pure: no node: imports, so the same core runs in a browser. */
 export { analyze, type AnalyzeOptions } from './analyze.js';
 export { classify, type ImageClassification, type ImageKind } from './analysis/image-kind.js';
-export { parsePe, type ParseResult, PeImage } from './pe/index.js';
+export { parsePe, type ParseResult, PeImage, type VersionInfo } from './pe/index.js';
+export { authenticodeHashes, readSignature, type SignatureReport } from './signature/index.js';
 export type { FileReport, Finding, ImageFacts, ScanReport, ScanSummary, Verdict } from './report/model.js';
 export { rules, findRule } from './rules/index.js';
 export { DEFAULT_TARGET_OS, parseTargetOs, TARGET_OS_NAMES, type TargetOs } from './rules/target-os.js';

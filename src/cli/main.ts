@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { constants as bufferConstants } from 'node:buffer';
+import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { htmlWriter } from '../report/html.js';
 import { jsonlWriter, jsonWriter } from '../report/json.js';
@@ -16,9 +17,10 @@ import { runExplain, UsageError } from './explain-command.js';
 import { checkOutputPath, fileSink, OutputPathError, renderFileSafely, type ReportSink, sarifPaths, stdoutSink } from './output.js';
 import { visible } from '../report/terminal-safe.js';
 import { applyPolicyToFile, ConfigError } from '../config/index.js';
-import { ignoreFilter, loadBaseline, loadConfig, relativePath } from './policy-files.js';
+import { ignoreFilter, loadBaseline, loadBlocklist, loadConfig, relativePath } from './policy-files.js';
 import { scanEach } from './scan-command.js';
 import { describe } from './walk.js';
+import { runSystem } from './system-command.js';
 
 const EXAMPLES = `
 Examples:
@@ -34,6 +36,10 @@ Examples:
       Only Windows 10 1703 and later matter; fail the build on warnings too.
   $ NO_COLOR=1 hvci scan --quiet C:/Windows/System32/drivers
       Plain output, only files with findings.
+  $ hvci system --root /mnt/c
+      An offline Windows tree: the driver packages that block Memory Integrity, with pnputil advice.
+  $ hvci system --from dg.txt incompatible.txt drivers.txt
+      Saved Windows outputs from a PC: what blocks Memory Integrity there, and what to run.
 
 Exit codes:
   0  nothing at the --fail-on level
@@ -96,6 +102,7 @@ interface ScanFlags {
   maxFileSize: number;
   config?: string;
   baseline?: string;
+  blocklist?: string;
 }
 
 export function buildProgram(): Command {
@@ -129,6 +136,7 @@ export function buildProgram(): Command {
     .option('--max-file-size <size>', 'skip files larger than this', sizeArg, 256 * 1024 * 1024)
     .option('-c, --config <file>', `config file: target OS, severities per rule, ignored paths, suppressions (default: ./${'hvci.config.json'} if present)`)
     .option('--baseline <report.json>', 'a previous JSON report: findings already in it are reported as baseline and do not fail the scan')
+    .option('--blocklist <file.xml>', "Microsoft's driver block rules (SiPolicy XML) to use instead of the bundled copy")
     .addHelpText('after', EXAMPLES)
     .action(async (paths: string[], flags: ScanFlags, command: Command) => {
       try {
@@ -157,6 +165,33 @@ export function buildProgram(): Command {
         const r = await runExplain(words, flags);
         process.stdout.write(r.text);
         process.exitCode = r.recognised ? ExitCode.ok : ExitCode.findings;
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        process.stderr.write(`hvci: ${e.message}\n`);
+        process.exitCode = ExitCode.usage;
+      }
+    });
+
+  program
+    .command('system')
+    .description(
+      'What blocks Memory Integrity on a PC, and what to run: an offline Windows tree (--root: driver store packages,\noemNN.inf names, every driver scanned), or saved Windows outputs from a support ticket (--from: Win32_DeviceGuard,\n"Review incompatible drivers", pnputil, CodeIntegrity events) read together.',
+    )
+    .option('--root <dir>', 'an offline Windows tree (mounted disk image, backup): driver store, Windows\\INF, System32\\drivers')
+    .option('--from <files...>', 'saved Windows outputs (text; UTF-8 or the UTF-16 PowerShell writes)')
+    .option('--blocklist <file.xml>', "with --root: Microsoft's driver block rules to use instead of the bundled copy")
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'html']).default('text'))
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .action(async (flags: { from?: string[]; root?: string; blocklist?: string; output?: string; format: 'text' | 'json' | 'html' }) => {
+      try {
+        const r = await runSystem(flags);
+        if (flags.output === undefined) process.stdout.write(r.text);
+        else {
+          await writeFile(flags.output, r.text).catch((e: unknown) => {
+            throw new UsageError(`${flags.output}: cannot write the report: ${e instanceof Error ? e.message : String(e)}`);
+          });
+        }
+        process.exitCode = r.blocking > 0 ? ExitCode.findings : ExitCode.ok;
       } catch (e) {
         if (!(e instanceof UsageError)) throw e;
         process.stderr.write(`hvci: ${e.message}\n`);
@@ -209,6 +244,7 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
   const showProgress = stderr.isTTY === true && !flags.quiet;
   const errorColor = useColor(stderr, flags);
   const baseline = flags.baseline === undefined ? undefined : await loadBaseline(flags.baseline);
+  const blocklist = flags.blocklist === undefined ? undefined : await loadBlocklist(flags.blocklist);
   const config = flags.loaded.config;
   const ignore = ignoreFilter(config);
   const policy = config || baseline ? { ...(config ? { config } : {}), ...(baseline ? { baseline } : {}), relativePath } : undefined;
@@ -233,6 +269,7 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
       paths,
       {
         ...(ignore ? { ignore } : {}),
+        ...(blocklist ? { blocklist } : {}),
         targetOs: flags.targetOs,
         failOn: flags.failOn,
         maxFileSize: flags.maxFileSize,

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import { type Baseline, type Config, ConfigError, matchesAny, parseBaseline, parseConfig } from '../config/index.js';
+import { BlocklistError, type BlocklistIndex, parseBlocklistXml } from '../blocklist/index.js';
 import { rules } from '../rules/index.js';
 
 export const DEFAULT_CONFIG = 'hvci.config.json';
@@ -30,6 +31,22 @@ export async function loadBaseline(path: string): Promise<Baseline> {
     return parseBaseline(text, path);
   } catch (e) {
     throw new ConfigError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** --blocklist FILE: a SiPolicy XML; unreadable or not a policy is a usage error (exit 2). */
+export async function loadBlocklist(path: string): Promise<BlocklistIndex> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`${path}: cannot read the blocklist: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    return parseBlocklistXml(text, path);
+  } catch (e) {
+    if (e instanceof BlocklistError) throw new ConfigError(`${path}: not a usable driver block policy: ${e.message}`);
+    throw e;
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { analyze } from '../analyze.js';
+import type { BlocklistIndex } from '../blocklist/index.js';
 import type { FileReport, ScanReport } from '../report/model.js';
 import { type FailOn, summarize } from '../report/summary.js';
 import type { TargetOs } from '../rules/target-os.js';
@@ -9,6 +10,8 @@ import { describe, walk, type WalkEntry, type WalkOutcome } from './walk.js';
 
 export interface ScanOptions {
   targetOs: TargetOs;
+  /** --blocklist: block rules to use instead of the bundled ones. */
+  blocklist?: BlocklistIndex;
   failOn: FailOn;
   maxFileSize: number;
   /** Called before each file; used for progress on stderr. */
@@ -81,7 +84,7 @@ async function scanFile(entry: WalkEntry, options: ScanOptions): Promise<FileRep
     return errorReport(path, size, e instanceof InputTooLarge ? e.message : describe(e));
   }
   try {
-    return analyze(bytes, { path, sha256: sha256Hex(bytes), targetOs: options.targetOs });
+    return analyze(bytes, { path, sha256: sha256Hex(bytes), targetOs: options.targetOs, ...(options.blocklist ? { blocklist: options.blocklist } : {}) });
   } catch (e) {
     return { ...errorReport(path, bytes.length, `internal error (please report it): ${describe(e)}`), errorCode: 'INTERNAL_ERROR' };
   }

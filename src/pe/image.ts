@@ -11,6 +11,7 @@ import { type ImportedModule, parseDelayImports, parseImports } from './imports.
 import type { IssueLog, PeIssue } from './issues.js';
 import { type LoadConfig, parseLoadConfig } from './load-config.js';
 import type { Section } from './sections.js';
+import { parseVersionResource, type VersionInfo } from './version-resource.js';
 
 export interface SecurityDirectory {
   /** A file offset, not an RVA: the certificate table is not mapped. */
@@ -93,6 +94,10 @@ export class PeImage {
   get debugInfo(): DebugInfo | undefined {
     return this.memo('debug', () => parseDebugDirectory(this.space));
   }
+  /** The RT_VERSION resource's names and versions; undefined when there is none. */
+  get versionInfo(): VersionInfo | undefined {
+    return this.memo('version', () => parseVersionResource(this.space));
+  }
   get security(): SecurityDirectory | undefined {
     return this.memo('security', () => {
       const d = this.dataDirectories[DirectoryIndex.security];
@@ -124,6 +129,7 @@ export class PeImage {
     void this.loadConfig;
     void this.debugInfo;
     void this.security;
+    void this.versionInfo;
     this.checkDirectoryBounds();
   }
 

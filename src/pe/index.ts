@@ -54,6 +54,8 @@ export type { DataDirectory, FileHeader, OptionalHeader } from './headers.js';
 export type { ImportedFunction, ImportedModule } from './imports.js';
 export type { PeIssue, PeIssueCode } from './issues.js';
 export type { LoadConfig } from './load-config.js';
+export type { VersionInfo } from './version-resource.js';
+export { authenticodeLayout, type AuthenticodeLayout, PAGE_SIZE } from './authenticode.js';
 export { PeImage, type SecurityDirectory } from './image.js';
 export {
   containsRva,

@@ -10,6 +10,7 @@
 import { type FileReport, type Finding, type ImageFacts, type ScanReport, type Verdict, verdictQualifier } from './model.js';
 import { visible } from './terminal-safe.js';
 import { type ReportHead, type ReportWriter, renderWith } from './writer.js';
+import { signatureLine, versionLine } from './provenance.js';
 
 export interface HtmlOptions {
   /** Page title; default "hvci report". */
@@ -131,6 +132,10 @@ function fileSection(file: FileReport, index: number): string {
     `SHA-256 <code>${esc(file.sha256)}</code>`,
   ];
   parts.push(`<p class="meta">${facts.join(' · ')}</p>`);
+  const version = versionLine(file.version);
+  if (version) parts.push(`<p class="meta">Version: ${esc(version)}</p>`);
+  const signed = signatureLine(file.signature);
+  if (signed) parts.push(`<p class="meta">Signature: ${esc(signed)}</p>`);
   if (!file.kernelMode) parts.push('<p class="note">Not a kernel-mode image: HVCI governs kernel code, so these findings are for information.</p>');
   if (file.callSiteAnalysis !== 'complete') {
     parts.push(

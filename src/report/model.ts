@@ -1,4 +1,5 @@
-import type { PeIssue } from '../pe/index.js';
+import type { PeIssue, VersionInfo } from '../pe/index.js';
+import type { SignatureReport } from '../signature/index.js';
 import type { ImageKind } from '../analysis/image-kind.js';
 import type { MessageArguments, Severity } from '../rules/types.js';
 
@@ -104,6 +105,10 @@ export interface FileReport {
   /** Structural problems the reader tolerated (malformed but analysable). */
   problems: PeIssue[];
   image?: ImageFacts;
+  /** The version resource's names and versions; null when the image has none (analysed files only). */
+  version?: VersionInfo | null;
+  /** Authenticode hashes and what the signature says (analysed files only). */
+  signature?: SignatureReport;
 }
 
 export interface ImageFacts {

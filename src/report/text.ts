@@ -3,6 +3,7 @@ import { hex } from '../pe/index.js';
 import { type FileReport, type Finding, type ScanReport, verdictQualifier } from './model.js';
 import { visibleDeep } from './terminal-safe.js';
 import { type ReportTail, type ReportWriter, renderWith } from './writer.js';
+import { signatureLine } from './provenance.js';
 
 export interface TextOptions {
   color: boolean;
@@ -55,6 +56,8 @@ function renderFile(c: Colors, file: FileReport, options: TextOptions): string[]
   }
   const coverage = coverageNote(file);
   if (coverage) lines.push(c.dim(`  ${coverage}`));
+  const signed = signatureLine(file.signature);
+  if (signed) lines.push(c.dim(`  ${signed}`));
   for (const f of file.findings) lines.push(...renderFinding(c, f));
   for (const i of file.incompleteAnalysis ?? []) {
     lines.push(c.magenta(`  incomplete  ${i.ruleId ?? i.part}: ${i.reason}`));

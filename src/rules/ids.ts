@@ -24,6 +24,7 @@ export const RULE_IDS = [
   'section-alignment',
   'self-modifying-code',
   'straddling-relocation',
+  'vulnerable-driver-blocklist',
 ] as const;
 
 export type RuleId = (typeof RULE_IDS)[number];

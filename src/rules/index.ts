@@ -18,6 +18,7 @@ import sectionAlignment from './section-alignment.js';
 import selfModifyingCode from './self-modifying-code.js';
 import straddlingRelocation from './straddling-relocation.js';
 import type { Rule } from './types.js';
+import vulnerableDriverBlocklist from './vulnerable-driver-blocklist.js';
 
 /** The registry: one line per rule, sorted by id. */
 export const rules: readonly Rule[] = [
@@ -40,6 +41,7 @@ export const rules: readonly Rule[] = [
   sectionAlignment,
   selfModifyingCode,
   straddlingRelocation,
+  vulnerableDriverBlocklist,
 ] as Rule[];
 
 export function findRule(id: string): Rule | undefined {

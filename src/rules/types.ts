@@ -1,4 +1,5 @@
 import type { PeImage } from '../pe/index.js';
+import type { BlocklistIndex } from '../blocklist/index.js';
 import type { TargetOs } from './target-os.js';
 
 export type Severity = 'error' | 'warning' | 'note';
@@ -54,6 +55,8 @@ export interface FindingDetails {
 export interface AnalysisOptions {
   /** The oldest Windows release the driver must load on. */
   targetOs: TargetOs;
+  /** Driver block rules to match (vulnerable-driver-blocklist); the bundled Microsoft list when absent. */
+  blocklist?: BlocklistIndex;
 }
 
 export interface RuleContext<M extends string = string> {
