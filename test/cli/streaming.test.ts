@@ -28,7 +28,7 @@ describe('streamed reports', () => {
     const last = lines.at(-1) as Omit<ScanReport, 'files'>;
     assert.ok('summary' in last && !lines.slice(0, -1).some((l) => 'summary' in l));
     const files = lines.slice(0, -1) as unknown as FileReport[];
-    const assembled: ScanReport = { $schema: report.$schema, tool: last.tool, files, walkErrors: last.walkErrors, summary: last.summary };
+    const assembled: ScanReport = { $schema: report.$schema ?? '', tool: last.tool, files, walkErrors: last.walkErrors, summary: last.summary };
     assert.deepEqual(reportSchemaErrors(assembled), []);
     assert.deepEqual(assembled, report);
   });

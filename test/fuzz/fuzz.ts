@@ -23,6 +23,10 @@ export interface FuzzOptions {
   /** Seeds larger than this are not used (keeps short runs short). */
   maxSeedBytes?: number;
   onProgress?: (done: number) => void;
+  /** Analyse only these input numbers (the others are generated and skipped): to reproduce one. */
+  only?: ReadonlySet<number>;
+  /** Called with each input that failed a check, to save it for a bug report. */
+  onFailure?: (input: string, bytes: Uint8Array) => void;
 }
 
 export interface FuzzResult {
@@ -233,7 +237,9 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
     let bytes = seed.bytes;
     for (let k = 0; k < steps; k++) bytes = k === 0 ? mutate(bytes, r) : (pick(r, MUTATORS)[1])(bytes, r);
     const input = `#${i} ${seed.name} (${what}${steps > 1 ? ` +${steps - 1}` : ''})`;
+    if (options.only && !options.only.has(i)) continue;
     result.inputs++;
+    const failures = result.uncaught.length + result.internalErrors.length + result.overLimit.length + result.invalidReports.length;
     const started = performance.now();
     let report;
     try {
@@ -260,6 +266,7 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
     };
     const errors = reportSchemaErrors(JSON.parse(JSON.stringify(scan)));
     if (errors.length > 0) result.invalidReports.push({ input, errors: errors.slice(0, 3) });
+    if (result.uncaught.length + result.internalErrors.length + result.overLimit.length + result.invalidReports.length > failures) options.onFailure?.(input, bytes);
     options.onProgress?.(i + 1);
   }
   return result;

@@ -4,14 +4,21 @@
  *   HVCI_FUZZ_SEED    PRNG seed (default 1; the same seed gives the same inputs)
  *   HVCI_FUZZ_LIMIT_MS  per-file time limit (default 10000)
  *   HVCI_HOSTILE_FULL=1 also the full-size hostile inputs (50 MB call chain, 100 MB of code)
+ *   HVCI_FUZZ_ONLY=12,345  analyse only these input numbers (to reproduce a failure)
+ *   HVCI_FUZZ_SAVE=DIR  write every input that failed a check to DIR
  * Exit 1 when any input raised, hit an internal error, broke the schema or the time limit.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runFuzz } from './fuzz.js';
 
 const count = Number(process.env.HVCI_FUZZ_COUNT ?? 2000);
 const seed = Number(process.env.HVCI_FUZZ_SEED ?? 1);
 const timeLimitMs = Number(process.env.HVCI_FUZZ_LIMIT_MS ?? 10_000);
 const full = process.env.HVCI_HOSTILE_FULL === '1';
+const only = process.env.HVCI_FUZZ_ONLY ? new Set(process.env.HVCI_FUZZ_ONLY.split(',').map(Number)) : undefined;
+const saveDir = process.env.HVCI_FUZZ_SAVE;
+if (saveDir) mkdirSync(saveDir, { recursive: true });
 const started = performance.now();
 const tty = process.stderr.isTTY === true;
 const result = runFuzz({
@@ -19,6 +26,8 @@ const result = runFuzz({
   seed,
   timeLimitMs,
   full,
+  ...(only ? { only } : {}),
+  ...(saveDir ? { onFailure: (input: string, bytes: Uint8Array) => writeFileSync(join(saveDir, `${input.split(' ')[0]?.slice(1)}.bin`), bytes) } : {}),
   onProgress: (done) => {
     if (tty && done % 100 === 0) process.stderr.write(`\r${done}/${count}`);
     else if (!tty && done % 10_000 === 0) process.stderr.write(`${done}/${count}\n`);
