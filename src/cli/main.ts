@@ -1,26 +1,16 @@
 #!/usr/bin/env node
+/**
+ * The CLI entry: options, help and exit codes. Each command's code is imported when that
+ * command runs, so `hvci --version`, `--help` and `rules` start without loading the decoder,
+ * the signature reader or the block rules.
+ */
 import { constants as bufferConstants } from 'node:buffer';
-import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { htmlWriter } from '../report/html.js';
-import { jsonlWriter, jsonWriter } from '../report/json.js';
-import { sarifWriter } from '../report/sarif.js';
-import type { FileReport } from '../report/model.js';
-import { ExitCode, type FailOn, SummaryCounter } from '../report/summary.js';
-import { textWriter } from '../report/text.js';
-import type { ReportWriter } from '../report/writer.js';
-import { DEFAULT_TARGET_OS, parseTargetOs, TARGET_OS_NAMES, type TargetOs } from '../rules/target-os.js';
-import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
-import { renderRuleDoc, wdkEquivalents } from '../rules/docs.js';
-import { findRule, rules } from '../rules/index.js';
-import { runExplain, UsageError } from './explain-command.js';
-import { checkOutputPath, fileSink, OutputPathError, renderFileSafely, type ReportSink, sarifPaths, stdoutSink } from './output.js';
+import { ExitCode } from '../report/summary.js';
 import { visible } from '../report/terminal-safe.js';
-import { applyPolicyToFile, ConfigError } from '../config/index.js';
-import { ignoreFilter, loadBaseline, loadBlocklist, loadConfig, relativePath } from './policy-files.js';
-import { scanEach } from './scan-command.js';
-import { describe } from './walk.js';
-import { runSystem } from './system-command.js';
+import { DEFAULT_TARGET_OS, parseTargetOs, TARGET_OS_NAMES, type TargetOs } from '../rules/target-os.js';
+import { TOOL_VERSION } from '../version.js';
+import type { ScanFlags } from './scan-run.js';
 
 const EXAMPLES = `
 Examples:
@@ -90,21 +80,6 @@ function sizeArg(value: string): number {
   return size;
 }
 
-interface ScanFlags {
-  format: 'text' | 'json' | 'jsonl' | 'sarif' | 'html';
-  output?: string;
-  root?: string;
-  targetOs: TargetOs;
-  failOn: FailOn;
-  quiet?: boolean;
-  verbose?: boolean;
-  color?: boolean;
-  maxFileSize: number;
-  config?: string;
-  baseline?: string;
-  blocklist?: string;
-}
-
 export function buildProgram(): Command {
   const program = new Command('hvci')
     .description(
@@ -139,14 +114,8 @@ export function buildProgram(): Command {
     .option('--blocklist <file.xml>', "Microsoft's driver block rules (SiPolicy XML) to use instead of the bundled copy")
     .addHelpText('after', EXAMPLES)
     .action(async (paths: string[], flags: ScanFlags, command: Command) => {
-      try {
-        if (flags.output !== undefined) await checkOutputPath(flags.output, paths);
-        process.exitCode = await runScan(paths, await withConfig(flags, command));
-      } catch (e) {
-        if (!(e instanceof ConfigError) && !(e instanceof OutputPathError)) throw e;
-        process.stderr.write(`hvci: ${e.message.split('\n').join('\nhvci: ')}\n`);
-        process.exitCode = ExitCode.usage;
-      }
+      const { runScanCommand } = await import('./scan-run.js');
+      process.exitCode = await runScanCommand(paths, flags, command);
     });
 
   program
@@ -161,6 +130,7 @@ export function buildProgram(): Command {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addHelpText('after', EXPLAIN_EXAMPLES)
     .action(async (words: string[], flags: { input?: string; driver?: string; base?: bigint; format: 'text' | 'json' }) => {
+      const { runExplain, UsageError } = await import('./explain-command.js');
       try {
         const r = await runExplain(words, flags);
         process.stdout.write(r.text);
@@ -183,6 +153,11 @@ export function buildProgram(): Command {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'html']).default('text'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .action(async (flags: { from?: string[]; root?: string; blocklist?: string; output?: string; format: 'text' | 'json' | 'html' }) => {
+      const [{ runSystem }, { UsageError }, { writeFile }] = await Promise.all([
+        import('./system-command.js'),
+        import('./explain-command.js'),
+        import('node:fs/promises'),
+      ]);
       try {
         const r = await runSystem(flags);
         if (flags.output === undefined) process.stdout.write(r.text);
@@ -203,138 +178,13 @@ export function buildProgram(): Command {
     .command('rules')
     .description('List the rules, or show one rule\'s page (what, why, fix, example, Verifier and WDK equivalents).')
     .argument('[rule-id]', 'a rule id, e.g. execute-write-section')
-    .action((id: string | undefined) => {
-      if (id === undefined) {
-        process.stdout.write(renderRuleList());
-        return;
-      }
-      const rule = findRule(id);
-      if (!rule) {
-        process.stderr.write(`hvci: unknown rule "${id}"; rules: ${rules.map((r) => r.meta.id).join(', ')}\n`);
-        process.exitCode = ExitCode.usage;
-        return;
-      }
-      process.stdout.write(renderRuleDoc(rule.meta));
+    .action(async (id: string | undefined) => {
+      const { runRulesCommand } = await import('./rules-command.js');
+      process.exitCode = runRulesCommand(id);
     });
 
   program.addHelpText('after', EXAMPLES);
   return program;
-}
-
-interface ResolvedFlags extends ScanFlags {
-  loaded: Awaited<ReturnType<typeof loadConfig>>;
-}
-
-/** The config fills in what the command line left at its default; the command line wins. */
-async function withConfig(flags: ScanFlags, command: Command): Promise<ResolvedFlags> {
-  const loaded = await loadConfig(flags.config);
-  const c = loaded.config;
-  const out: ResolvedFlags = { ...flags, loaded };
-  if (c?.targetOs !== undefined && command.getOptionValueSource('targetOs') === 'default') {
-    const t = parseTargetOs(c.targetOs);
-    if (!t) throw new ConfigError(`${loaded.path}: unknown Windows version "${c.targetOs}" in targetOs; use one of ${TARGET_OS_NAMES.join(', ')} or a build number`);
-    out.targetOs = t;
-  }
-  if (c?.failOn !== undefined && command.getOptionValueSource('failOn') === 'default') out.failOn = c.failOn;
-  return out;
-}
-
-async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
-  const stderr = process.stderr;
-  const showProgress = stderr.isTTY === true && !flags.quiet;
-  const errorColor = useColor(stderr, flags);
-  const baseline = flags.baseline === undefined ? undefined : await loadBaseline(flags.baseline);
-  const blocklist = flags.blocklist === undefined ? undefined : await loadBlocklist(flags.blocklist);
-  const config = flags.loaded.config;
-  const ignore = ignoreFilter(config);
-  const policy = config || baseline ? { ...(config ? { config } : {}), ...(baseline ? { baseline } : {}), relativePath } : undefined;
-  const toFile = flags.output !== undefined;
-  const writer = reportWriter(flags, !toFile && useColor(process.stdout, flags));
-  const clearProgress = () => {
-    if (showProgress) stderr.write('\r\x1b[K');
-  };
-
-  let sink: ReportSink;
-  try {
-    sink = toFile ? await fileSink(flags.output as string) : stdoutSink();
-  } catch (e) {
-    stderr.write(`hvci: cannot write the report to ${visible(flags.output as string)}: ${visible(describe(e))}\n`);
-    return ExitCode.output;
-  }
-  // Each file's report is written as soon as it is made; only the summary counts stay.
-  const counter = new SummaryCounter(flags.failOn);
-  try {
-    await sink.write(writer.begin({ tool: { name: TOOL_NAME, version: TOOL_VERSION, informationUri: INFORMATION_URI } }));
-    const outcome = await scanEach(
-      paths,
-      {
-        ...(ignore ? { ignore } : {}),
-        ...(blocklist ? { blocklist } : {}),
-        targetOs: flags.targetOs,
-        failOn: flags.failOn,
-        maxFileSize: flags.maxFileSize,
-        ...(showProgress ? { onFile: (path: string, i: number) => stderr.write(`\r\x1b[K[${i + 1}] ${visible(path)}`) } : {}),
-        onError: (file: FileReport) => {
-          clearProgress();
-          stderr.write(`${errorColor ? '\x1b[35mhvci:\x1b[0m' : 'hvci:'} ${visible(file.path)}: ${visible(file.error ?? '')}\n`);
-        },
-      },
-      async (raw) => {
-        const rendered = renderFileSafely(writer, policy ? applyPolicyToFile(raw, policy) : raw);
-        counter.add(rendered.file);
-        if (!toFile && process.stdout.isTTY) clearProgress();
-        await sink.write(rendered.text);
-      },
-    );
-    clearProgress();
-    const { walk } = outcome;
-    for (const w of walk.errors) stderr.write(`hvci: ${visible(w.path)}: ${visible(w.error)}\n`);
-    if (flags.verbose) for (const w of walk.special) stderr.write(`hvci: ${visible(w.path)}: ${visible(w.reason)}\n`);
-    const summary = counter.summary({ skipped: walk.skipped, targetOs: flags.targetOs.name, walkErrors: walk.errors.length, ignored: outcome.ignored });
-    await sink.write(writer.end({ walkErrors: walk.errors, ...(walk.special.length > 0 ? { skippedFiles: walk.special } : {}), summary }));
-    await sink.close();
-    return summary.exitCode;
-  } catch (e) {
-    await sink.abort();
-    if (!toFile) throw e;
-    clearProgress();
-    stderr.write(`hvci: cannot write the report to ${visible(flags.output as string)}: ${visible(describe(e))}\n`);
-    return ExitCode.output;
-  }
-}
-
-function reportWriter(flags: ScanFlags, color: boolean): ReportWriter {
-  switch (flags.format) {
-    case 'json':
-      return jsonWriter();
-    case 'jsonl':
-      return jsonlWriter();
-    case 'sarif':
-      return sarifWriter(sarifPaths(flags.root ?? process.cwd()));
-    case 'html':
-      return htmlWriter();
-    default:
-      return textWriter({ color, verbose: flags.verbose === true, quiet: flags.quiet === true });
-  }
-}
-
-function renderRuleList(): string {
-  const width = Math.max(...rules.map((r) => r.meta.id.length));
-  const lines = rules.map((r) => {
-    const m = r.meta;
-    const verifier = /0x20\d\d/.exec(m.docs.verifier ?? '')?.[0];
-    const wdk = /C300\d\d/.test(wdkEquivalents(m)) ? wdkEquivalents(m) : undefined;
-    const eq = [verifier ? `Verifier 0xC4/${verifier}` : undefined, wdk].filter(Boolean).join('; ');
-    return `${m.id.padEnd(width)}  ${m.defaultSeverity.padEnd(7)}  ${m.docs.title}${eq ? `  [${eq}]` : ''}`;
-  });
-  return `${lines.join('\n')}\n\n${rules.length} rules. "hvci rules <id>" shows one (also docs/rules/<id>.md).\n`;
-}
-
-/** Colours only on a terminal, never with NO_COLOR (any non-empty value) or --no-color. */
-export function useColor(stream: NodeJS.WriteStream, flags: { color?: boolean }): boolean {
-  if (flags.color === false) return false;
-  if (process.env.NO_COLOR) return false;
-  return stream.isTTY === true;
 }
 
 /**

@@ -1,0 +1,153 @@
+/**
+ * `hvci scan`: config, baseline and block rules, then a streamed scan into the chosen report
+ * format. Loaded only when the scan command runs (main.ts imports it lazily), so
+ * `hvci --version` and `hvci rules` never load the analyser.
+ */
+import type { Command } from 'commander';
+import { applyPolicyToFile, ConfigError } from '../config/index.js';
+import { htmlWriter } from '../report/html.js';
+import { jsonlWriter, jsonWriter } from '../report/json.js';
+import type { FileReport } from '../report/model.js';
+import { sarifWriter } from '../report/sarif.js';
+import { ExitCode, type FailOn, SummaryCounter } from '../report/summary.js';
+import { visible } from '../report/terminal-safe.js';
+import { textWriter } from '../report/text.js';
+import type { ReportWriter } from '../report/writer.js';
+import { parseTargetOs, TARGET_OS_NAMES, type TargetOs } from '../rules/target-os.js';
+import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
+import { checkOutputPath, fileSink, OutputPathError, renderFileSafely, type ReportSink, sarifPaths, stdoutSink } from './output.js';
+import { ignoreFilter, loadBaseline, loadBlocklist, loadConfig, relativePath } from './policy-files.js';
+import { scanEach } from './scan-command.js';
+import { describe } from './walk.js';
+
+export interface ScanFlags {
+  format: 'text' | 'json' | 'jsonl' | 'sarif' | 'html';
+  output?: string;
+  root?: string;
+  targetOs: TargetOs;
+  failOn: FailOn;
+  quiet?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+  maxFileSize: number;
+  config?: string;
+  baseline?: string;
+  blocklist?: string;
+}
+
+/** Runs the scan command; returns the exit code. Usage problems are one line on stderr and exit 2. */
+export async function runScanCommand(paths: string[], flags: ScanFlags, command: Command): Promise<number> {
+  try {
+    if (flags.output !== undefined) await checkOutputPath(flags.output, paths);
+    return await runScan(paths, await withConfig(flags, command));
+  } catch (e) {
+    if (!(e instanceof ConfigError) && !(e instanceof OutputPathError)) throw e;
+    process.stderr.write(`hvci: ${e.message.split('\n').join('\nhvci: ')}\n`);
+    return ExitCode.usage;
+  }
+}
+
+interface ResolvedFlags extends ScanFlags {
+  loaded: Awaited<ReturnType<typeof loadConfig>>;
+}
+
+/** The config fills in what the command line left at its default; the command line wins. */
+async function withConfig(flags: ScanFlags, command: Command): Promise<ResolvedFlags> {
+  const loaded = await loadConfig(flags.config);
+  const c = loaded.config;
+  const out: ResolvedFlags = { ...flags, loaded };
+  if (c?.targetOs !== undefined && command.getOptionValueSource('targetOs') === 'default') {
+    const t = parseTargetOs(c.targetOs);
+    if (!t) throw new ConfigError(`${loaded.path}: unknown Windows version "${c.targetOs}" in targetOs; use one of ${TARGET_OS_NAMES.join(', ')} or a build number`);
+    out.targetOs = t;
+  }
+  if (c?.failOn !== undefined && command.getOptionValueSource('failOn') === 'default') out.failOn = c.failOn;
+  return out;
+}
+
+async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
+  const stderr = process.stderr;
+  const showProgress = stderr.isTTY === true && !flags.quiet;
+  const errorColor = useColor(stderr, flags);
+  const baseline = flags.baseline === undefined ? undefined : await loadBaseline(flags.baseline);
+  const blocklist = flags.blocklist === undefined ? undefined : await loadBlocklist(flags.blocklist);
+  const config = flags.loaded.config;
+  const ignore = ignoreFilter(config);
+  const policy = config || baseline ? { ...(config ? { config } : {}), ...(baseline ? { baseline } : {}), relativePath } : undefined;
+  const toFile = flags.output !== undefined;
+  const writer = reportWriter(flags, !toFile && useColor(process.stdout, flags));
+  const clearProgress = () => {
+    if (showProgress) stderr.write('\r\x1b[K');
+  };
+
+  let sink: ReportSink;
+  try {
+    sink = toFile ? await fileSink(flags.output as string) : stdoutSink();
+  } catch (e) {
+    stderr.write(`hvci: cannot write the report to ${visible(flags.output as string)}: ${visible(describe(e))}\n`);
+    return ExitCode.output;
+  }
+  // Each file's report is written as soon as it is made; only the summary counts stay.
+  const counter = new SummaryCounter(flags.failOn);
+  try {
+    await sink.write(writer.begin({ tool: { name: TOOL_NAME, version: TOOL_VERSION, informationUri: INFORMATION_URI } }));
+    const outcome = await scanEach(
+      paths,
+      {
+        ...(ignore ? { ignore } : {}),
+        ...(blocklist ? { blocklist } : {}),
+        targetOs: flags.targetOs,
+        failOn: flags.failOn,
+        maxFileSize: flags.maxFileSize,
+        ...(showProgress ? { onFile: (path: string, i: number) => stderr.write(`\r\x1b[K[${i + 1}] ${visible(path)}`) } : {}),
+        onError: (file: FileReport) => {
+          clearProgress();
+          stderr.write(`${errorColor ? '\x1b[35mhvci:\x1b[0m' : 'hvci:'} ${visible(file.path)}: ${visible(file.error ?? '')}\n`);
+        },
+      },
+      async (raw) => {
+        const rendered = renderFileSafely(writer, policy ? applyPolicyToFile(raw, policy) : raw);
+        counter.add(rendered.file);
+        if (!toFile && process.stdout.isTTY) clearProgress();
+        await sink.write(rendered.text);
+      },
+    );
+    clearProgress();
+    const { walk } = outcome;
+    for (const w of walk.errors) stderr.write(`hvci: ${visible(w.path)}: ${visible(w.error)}\n`);
+    if (flags.verbose) for (const w of walk.special) stderr.write(`hvci: ${visible(w.path)}: ${visible(w.reason)}\n`);
+    const summary = counter.summary({ skipped: walk.skipped, targetOs: flags.targetOs.name, walkErrors: walk.errors.length, ignored: outcome.ignored });
+    await sink.write(writer.end({ walkErrors: walk.errors, ...(walk.special.length > 0 ? { skippedFiles: walk.special } : {}), summary }));
+    await sink.close();
+    return summary.exitCode;
+  } catch (e) {
+    await sink.abort();
+    if (!toFile) throw e;
+    clearProgress();
+    stderr.write(`hvci: cannot write the report to ${visible(flags.output as string)}: ${visible(describe(e))}\n`);
+    return ExitCode.output;
+  }
+}
+
+function reportWriter(flags: ScanFlags, color: boolean): ReportWriter {
+  switch (flags.format) {
+    case 'json':
+      return jsonWriter();
+    case 'jsonl':
+      return jsonlWriter();
+    case 'sarif':
+      return sarifWriter(sarifPaths(flags.root ?? process.cwd()));
+    case 'html':
+      return htmlWriter();
+    default:
+      return textWriter({ color, verbose: flags.verbose === true, quiet: flags.quiet === true });
+  }
+}
+
+/** Colours only on a terminal, never with NO_COLOR (any non-empty value) or --no-color. */
+export function useColor(stream: NodeJS.WriteStream, flags: { color?: boolean }): boolean {
+  if (flags.color === false) return false;
+  if (process.env.NO_COLOR) return false;
+  return stream.isTTY === true;
+}
+
