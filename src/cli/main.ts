@@ -11,6 +11,7 @@ import { visible } from '../report/terminal-safe.js';
 import { DEFAULT_TARGET_OS, parseTargetOs, TARGET_OS_NAMES, type TargetOs } from '../rules/target-os.js';
 import { TOOL_VERSION } from '../version.js';
 import type { ScanFlags } from './scan-run.js';
+import { parseShard, type Shard } from './shard.js';
 
 const EXAMPLES = `
 Examples:
@@ -65,6 +66,12 @@ function addressArg(value: string): bigint {
   return BigInt(clean.toLowerCase().startsWith('0x') ? clean : `0x${clean}`);
 }
 
+function shardArg(value: string): Shard {
+  const shard = parseShard(value);
+  if (!shard) throw new InvalidArgumentError(`"${value}" is not a shard: write K/N with 1 <= K <= N, e.g. 2/8`);
+  return shard;
+}
+
 /** Largest --max-file-size: a whole input is held in one typed array. */
 const MAX_INPUT_SIZE = Math.min(bufferConstants.MAX_LENGTH, 4 * 1024 ** 3 - 1);
 
@@ -112,6 +119,7 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', `config file: target OS, severities per rule, ignored paths, suppressions (default: ./${'hvci.config.json'} if present)`)
     .option('--baseline <report.json>', 'a previous JSON report: findings already in it are reported as baseline and do not fail the scan')
     .option('--blocklist <file.xml>', "Microsoft's driver block rules (SiPolicy XML) to use instead of the bundled copy")
+    .option('--shard <k/n>', 'scan only shard k of n (files chosen by a hash of their path; run n shards with the same arguments)', shardArg)
     .addHelpText('after', EXAMPLES)
     .action(async (paths: string[], flags: ScanFlags, command: Command) => {
       const { runScanCommand } = await import('./scan-run.js');

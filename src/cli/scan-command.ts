@@ -6,6 +6,7 @@ import { type FailOn, summarize } from '../report/summary.js';
 import type { TargetOs } from '../rules/target-os.js';
 import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { InputTooLarge, readInput } from './read-input.js';
+import { inShard, type Shard } from './shard.js';
 import { describe, walk, type WalkEntry, type WalkOutcome } from './walk.js';
 
 export interface ScanOptions {
@@ -18,6 +19,8 @@ export interface ScanOptions {
   onFile?: (path: string, index: number) => void;
   /** Called with each file that could not be analysed (one-line errors). */
   onError?: (file: FileReport) => void;
+  /** --shard: only the files of this shard are scanned. */
+  shard?: Shard;
   /** Files found in directories for which this is true are not scanned (config `ignore`). */
   ignore?: (path: string) => boolean;
 }
@@ -65,6 +68,7 @@ export async function scanEach(
       ignored++;
       continue;
     }
+    if (options.shard && !inShard(entry.path, options.shard)) continue; // another shard's file
     options.onFile?.(entry.path, index);
     const report = await scanFile(entry, options);
     if (report.status === 'error') options.onError?.(report);

@@ -18,6 +18,7 @@ import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { checkOutputPath, fileSink, OutputPathError, renderFileSafely, type ReportSink, sarifPaths, stdoutSink } from './output.js';
 import { ignoreFilter, loadBaseline, loadBlocklist, loadConfig, relativePath } from './policy-files.js';
 import { scanEach } from './scan-command.js';
+import type { Shard } from './shard.js';
 import { describe } from './walk.js';
 
 export interface ScanFlags {
@@ -33,6 +34,7 @@ export interface ScanFlags {
   config?: string;
   baseline?: string;
   blocklist?: string;
+  shard?: Shard;
 }
 
 /** Runs the scan command; returns the exit code. Usage problems are one line on stderr and exit 2. */
@@ -96,6 +98,7 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
       {
         ...(ignore ? { ignore } : {}),
         ...(blocklist ? { blocklist } : {}),
+        ...(flags.shard ? { shard: flags.shard } : {}),
         targetOs: flags.targetOs,
         failOn: flags.failOn,
         maxFileSize: flags.maxFileSize,
@@ -117,6 +120,7 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
     for (const w of walk.errors) stderr.write(`hvci: ${visible(w.path)}: ${visible(w.error)}\n`);
     if (flags.verbose) for (const w of walk.special) stderr.write(`hvci: ${visible(w.path)}: ${visible(w.reason)}\n`);
     const summary = counter.summary({ skipped: walk.skipped, targetOs: flags.targetOs.name, walkErrors: walk.errors.length, ignored: outcome.ignored });
+    if (flags.shard) summary.shard = `${flags.shard.index}/${flags.shard.count}`;
     await sink.write(writer.end({ walkErrors: walk.errors, ...(walk.special.length > 0 ? { skippedFiles: walk.special } : {}), summary }));
     await sink.close();
     return summary.exitCode;

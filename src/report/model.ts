@@ -152,6 +152,8 @@ export interface ScanSummary {
   suppressed?: number;
   /** Files left out by the config's `ignore` globs. */
   ignored?: number;
+  /** --shard K/N: this report covers that shard of the inputs only. */
+  shard?: string;
   targetOs: string;
   failOn: 'error' | 'warning' | 'none';
   exitCode: number;
