@@ -5,6 +5,7 @@
  * the signature reader or the block rules.
  */
 import { constants as bufferConstants } from 'node:buffer';
+import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ExitCode } from '../report/summary.js';
 import { visible } from '../report/terminal-safe.js';
@@ -66,6 +67,12 @@ function addressArg(value: string): bigint {
   return BigInt(clean.toLowerCase().startsWith('0x') ? clean : `0x${clean}`);
 }
 
+function jobsArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError(`"${value}" is not a number of jobs (1 to 256)`);
+  return n;
+}
+
 function shardArg(value: string): Shard {
   const shard = parseShard(value);
   if (!shard) throw new InvalidArgumentError(`"${value}" is not a shard: write K/N with 1 <= K <= N, e.g. 2/8`);
@@ -119,6 +126,7 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', `config file: target OS, severities per rule, ignored paths, suppressions (default: ./${'hvci.config.json'} if present)`)
     .option('--baseline <report.json>', 'a previous JSON report: findings already in it are reported as baseline and do not fail the scan')
     .option('--blocklist <file.xml>', "Microsoft's driver block rules (SiPolicy XML) to use instead of the bundled copy")
+    .option('-j, --jobs <n>', `analyse in n worker threads (default: the number of cores, ${availableParallelism()}; 1 = in process)`, jobsArg, availableParallelism())
     .option('--shard <k/n>', 'scan only shard k of n (files chosen by a hash of their path; run n shards with the same arguments)', shardArg)
     .addHelpText('after', EXAMPLES)
     .action(async (paths: string[], flags: ScanFlags, command: Command) => {

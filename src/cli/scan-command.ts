@@ -6,6 +6,7 @@ import { type FailOn, summarize } from '../report/summary.js';
 import type { TargetOs } from '../rules/target-os.js';
 import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { InputTooLarge, readInput } from './read-input.js';
+import { AnalysisPool } from './pool.js';
 import { inShard, type Shard } from './shard.js';
 import { describe, walk, type WalkEntry, type WalkOutcome } from './walk.js';
 
@@ -19,6 +20,8 @@ export interface ScanOptions {
   onFile?: (path: string, index: number) => void;
   /** Called with each file that could not be analysed (one-line errors). */
   onError?: (file: FileReport) => void;
+  /** Worker threads for the analysis (1: in this thread). */
+  jobs?: number;
   /** --shard: only the files of this shard are scanned. */
   shard?: Shard;
   /** Files found in directories for which this is true are not scanned (config `ignore`). */
@@ -61,24 +64,43 @@ export async function scanEach(
   onReport: (report: FileReport, index: number) => void | Promise<void>,
 ): Promise<ScanOutcome> {
   const outcome: WalkOutcome = { skipped: 0, errors: [], special: [] };
+  const jobs = options.jobs ?? 1;
+  const pool = jobs > 1 ? new AnalysisPool(jobs, { targetOs: options.targetOs, ...(options.blocklist ? { blocklist: options.blocklist } : {}) }) : undefined;
+  // Reports are handed on in input order; at most a few files per worker are in flight.
+  const pending: Array<Promise<FileReport>> = [];
   let index = 0;
+  let emitted = 0;
   let ignored = 0;
-  for await (const entry of walk(inputs, outcome)) {
-    if (!entry.explicit && options.ignore?.(entry.path)) {
-      ignored++;
-      continue;
-    }
-    if (options.shard && !inShard(entry.path, options.shard)) continue; // another shard's file
-    options.onFile?.(entry.path, index);
-    const report = await scanFile(entry, options);
+  const emit = async (report: FileReport) => {
     if (report.status === 'error') options.onError?.(report);
-    await onReport(report, index++);
+    await onReport(report, emitted++);
+  };
+  try {
+    for await (const entry of walk(inputs, outcome)) {
+      if (!entry.explicit && options.ignore?.(entry.path)) {
+        ignored++;
+        continue;
+      }
+      if (options.shard && !inShard(entry.path, options.shard)) continue; // another shard's file
+      options.onFile?.(entry.path, index);
+      index++;
+      if (!pool) {
+        await emit(await scanFile(entry, options));
+        continue;
+      }
+      // The first file is analysed here: a one-file scan never starts the workers.
+      pending.push(index === 1 ? scanFile(entry, options) : scanFile(entry, options, pool));
+      while (pending.length > 2 * jobs) await emit(await (pending.shift() as Promise<FileReport>));
+    }
+    while (pending.length > 0) await emit(await (pending.shift() as Promise<FileReport>));
+  } finally {
+    await pool?.close();
   }
   return { walk: outcome, ignored };
 }
 
 /** One file's report; nothing that goes wrong here escapes to stop the scan. */
-async function scanFile(entry: WalkEntry, options: ScanOptions): Promise<FileReport> {
+async function scanFile(entry: WalkEntry, options: ScanOptions, pool?: AnalysisPool): Promise<FileReport> {
   const { path } = entry;
   let bytes: Uint8Array;
   try {
@@ -87,6 +109,7 @@ async function scanFile(entry: WalkEntry, options: ScanOptions): Promise<FileRep
     const size = e instanceof InputTooLarge ? e.size : 0;
     return errorReport(path, size, e instanceof InputTooLarge ? e.message : describe(e));
   }
+  if (pool) return pool.analyze(bytes, path, sha256Hex(bytes));
   try {
     return analyze(bytes, { path, sha256: sha256Hex(bytes), targetOs: options.targetOs, ...(options.blocklist ? { blocklist: options.blocklist } : {}) });
   } catch (e) {

@@ -35,6 +35,7 @@ export interface ScanFlags {
   baseline?: string;
   blocklist?: string;
   shard?: Shard;
+  jobs: number;
 }
 
 /** Runs the scan command; returns the exit code. Usage problems are one line on stderr and exit 2. */
@@ -99,6 +100,7 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
         ...(ignore ? { ignore } : {}),
         ...(blocklist ? { blocklist } : {}),
         ...(flags.shard ? { shard: flags.shard } : {}),
+        jobs: flags.jobs,
         targetOs: flags.targetOs,
         failOn: flags.failOn,
         maxFileSize: flags.maxFileSize,

@@ -1,0 +1,111 @@
+/**
+ * `--jobs N`: analysis in N worker threads while the main thread walks, reads and writes.
+ * Workers start only when a second file arrives (a one-file scan never pays for them); a
+ * worker that dies takes only its current file with it (that file becomes an error report)
+ * and is replaced.
+ */
+import { Worker } from 'node:worker_threads';
+import type { FileReport } from '../report/model.js';
+import type { WorkerSetup, WorkerTask } from './analyze-worker.js';
+
+/** The worker's file next to this one: .js when built, .ts when run from source (tests, with tsx). */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(FROM_SOURCE ? './analyze-worker.ts' : './analyze-worker.js', import.meta.url);
+
+/** From source, the worker registers tsx's loader first (Node 20 does not pass loader hooks to workers). */
+function startWorker(workerData: WorkerSetup): Worker {
+  if (!FROM_SOURCE) return new Worker(WORKER_URL, { workerData });
+  const code = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  return new Worker(code, { eval: true, workerData });
+}
+
+interface Job {
+  task: WorkerTask;
+  resolve: (report: FileReport) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job?: Job | undefined;
+}
+
+export class AnalysisPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  constructor(
+    private readonly size: number,
+    private readonly setup: WorkerSetup,
+  ) {}
+
+  /** Analyses `bytes` in a worker (they are transferred, not copied). */
+  analyze(bytes: Uint8Array, path: string, sha256: string): Promise<FileReport> {
+    const buffer =
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
+    return new Promise((resolve) => {
+      this.queue.push({ task: { id: this.nextId++, bytes: buffer, path, sha256 }, resolve });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.slots.length = 0;
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let slot = this.slots.find((s) => !s.job);
+      if (!slot && this.slots.length < this.size) slot = this.spawn();
+      if (!slot) return;
+      const job = this.queue.shift() as Job;
+      slot.job = job;
+      slot.worker.postMessage(job.task, [job.task.bytes]);
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = startWorker(this.setup);
+    const slot: Slot = { worker };
+    worker.on('message', (m: { id: number; report: FileReport }) => {
+      const job = slot.job;
+      slot.job = undefined;
+      if (job && job.task.id === m.id) job.resolve(m.report);
+      this.dispatch();
+    });
+    const fail = (why: string) => {
+      const job = slot.job;
+      slot.job = undefined;
+      this.slots.splice(this.slots.indexOf(slot), 1);
+      if (job) job.resolve(crashReport(job.task, why));
+      if (!this.closed) this.dispatch();
+    };
+    worker.on('error', (e) => fail(`the analysis worker failed: ${e instanceof Error ? e.message : String(e)}`));
+    worker.on('exit', (code) => {
+      if (this.slots.includes(slot)) fail(`the analysis worker exited (code ${code})`);
+    });
+    this.slots.push(slot);
+    return slot;
+  }
+}
+
+function crashReport(task: WorkerTask, why: string): FileReport {
+  return {
+    path: task.path,
+    sha256: task.sha256,
+    size: 0,
+    status: 'error',
+    error: `internal error (please report it): ${why}`,
+    errorCode: 'INTERNAL_ERROR',
+    kind: 'unknown',
+    kernelMode: false,
+    machine: 'unknown',
+    verdict: 'unknown',
+    callSiteAnalysis: 'not-run',
+    findings: [],
+    problems: [],
+  };
+}
