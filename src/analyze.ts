@@ -9,7 +9,7 @@ import { hex, parsePe, type PeImage, rights } from './pe/index.js';
 import { assignFingerprints } from './report/fingerprint.js';
 import { BudgetExceeded, type BudgetLimits } from './analysis/budget.js';
 import type { CallSiteAnalysis, CheckedCallSummary, FileReport, Finding, ImageFacts, IncompleteAnalysis } from './report/model.js';
-import { MORE_LIKE_THIS, verdictOf } from './report/model.js';
+import { errorFileReport, MORE_LIKE_THIS, verdictOf } from './report/model.js';
 import { rules } from './rules/index.js';
 import { readSignature } from './signature/index.js';
 import { DEFAULT_TARGET_OS, type TargetOs } from './rules/target-os.js';
@@ -55,19 +55,7 @@ export function analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): FileRe
 type ReportBase = Pick<FileReport, 'path' | 'sha256' | 'size'>;
 
 function errorReport(base: ReportBase, code: string, message: string): FileReport {
-  return {
-    ...base,
-    status: 'error',
-    error: message,
-    errorCode: code,
-    kind: 'not-pe',
-    kernelMode: false,
-    machine: 'unknown',
-    verdict: 'unknown',
-    callSiteAnalysis: 'not-run',
-    findings: [],
-    problems: [],
-  };
+  return errorFileReport(base, code, message, { kind: 'not-pe' });
 }
 
 function analyzeParsed(bytes: Uint8Array, base: ReportBase, options: AnalyzeOptions): FileReport {

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { FileReport } from '../report/model.js';
+import { errorFileReport, type FileReport } from '../report/model.js';
 import type { ReportWriter } from '../report/writer.js';
 import { SCAN_ROOT_ID, type SarifLocation, type SarifOptions } from '../report/sarif.js';
 
@@ -136,21 +136,7 @@ export function renderFileSafely(writer: ReportWriter, file: FileReport): { text
   try {
     return { text: writer.file(file), file };
   } catch (e) {
-    const failed: FileReport = {
-      path: file.path,
-      sha256: file.sha256,
-      size: file.size,
-      status: 'error',
-      error: `the report for this file could not be rendered: ${e instanceof Error ? e.message : String(e)}`,
-      errorCode: 'RENDER_FAILED',
-      kind: file.kind,
-      kernelMode: file.kernelMode,
-      machine: file.machine,
-      verdict: 'unknown',
-      callSiteAnalysis: file.callSiteAnalysis,
-      findings: [],
-      problems: [],
-    };
+    const failed = errorFileReport({ path: file.path, sha256: file.sha256, size: file.size }, 'RENDER_FAILED', `the report for this file could not be rendered: ${e instanceof Error ? e.message : String(e)}`, file);
     return { text: writer.file(failed), file: failed };
   }
 }

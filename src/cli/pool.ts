@@ -5,7 +5,7 @@
  * and is replaced.
  */
 import { Worker } from 'node:worker_threads';
-import type { FileReport } from '../report/model.js';
+import { errorFileReport, type FileReport } from '../report/model.js';
 import type { WorkerSetup, WorkerTask } from './analyze-worker.js';
 
 /** The worker's file next to this one: .js when built, .ts when run from source (tests, with tsx). */
@@ -93,19 +93,5 @@ export class AnalysisPool {
 }
 
 function crashReport(task: WorkerTask, why: string): FileReport {
-  return {
-    path: task.path,
-    sha256: task.sha256,
-    size: 0,
-    status: 'error',
-    error: `internal error (please report it): ${why}`,
-    errorCode: 'INTERNAL_ERROR',
-    kind: 'unknown',
-    kernelMode: false,
-    machine: 'unknown',
-    verdict: 'unknown',
-    callSiteAnalysis: 'not-run',
-    findings: [],
-    problems: [],
-  };
+  return errorFileReport({ path: task.path, sha256: task.sha256, size: task.bytes.byteLength }, 'INTERNAL_ERROR', `internal error (please report it): ${why}`);
 }

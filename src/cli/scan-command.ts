@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { analyze } from '../analyze.js';
 import type { BlocklistIndex } from '../blocklist/index.js';
-import type { FileReport, ScanReport } from '../report/model.js';
+import { errorFileReport, type FileReport, type ScanReport } from '../report/model.js';
 import { type FailOn, summarize } from '../report/summary.js';
 import type { TargetOs } from '../rules/target-os.js';
 import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
@@ -126,19 +126,5 @@ function sha256Hex(bytes: Uint8Array): string {
 }
 
 function errorReport(path: string, size: number, error: string): FileReport {
-  return {
-    path,
-    sha256: '',
-    size,
-    status: 'error',
-    error,
-    errorCode: 'READ_FAILED',
-    kind: 'unknown',
-    kernelMode: false,
-    machine: 'unknown',
-    verdict: 'unknown',
-    callSiteAnalysis: 'not-run',
-    findings: [],
-    problems: [],
-  };
+  return errorFileReport({ path, sha256: '', size }, 'READ_FAILED', error);
 }

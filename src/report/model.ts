@@ -185,3 +185,25 @@ export function verdictQualifier(file: Pick<FileReport, 'verdict' | 'callSiteAna
   if (file.verdict !== 'compatible' || file.callSiteAnalysis !== 'unsupported-machine') return undefined;
   return `image checks only; call sites not analysed for ${file.machine.toUpperCase()}`;
 }
+
+/** The report of a file that could not be analysed: one line saying why, and nothing else. */
+export function errorFileReport(
+  base: Pick<FileReport, 'path' | 'sha256' | 'size'>,
+  errorCode: string,
+  error: string,
+  what: Partial<Pick<FileReport, 'kind' | 'kernelMode' | 'machine' | 'callSiteAnalysis'>> = {},
+): FileReport {
+  return {
+    ...base,
+    status: 'error',
+    error,
+    errorCode,
+    kind: what.kind ?? 'unknown',
+    kernelMode: what.kernelMode ?? false,
+    machine: what.machine ?? 'unknown',
+    verdict: 'unknown',
+    callSiteAnalysis: what.callSiteAnalysis ?? 'not-run',
+    findings: [],
+    problems: [],
+  };
+}
