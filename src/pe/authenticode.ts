@@ -20,6 +20,10 @@ export interface AuthenticodeLayout {
   irregularities: string[];
 }
 
+/** Bounds for hostile section tables: bytes hashed (× file size), irregularities listed. */
+const MAX_COVERAGE = 4;
+const MAX_IRREGULARITIES = 16;
+
 /** Page hashes cover 4 KiB pages. */
 export const PAGE_SIZE = 0x1000;
 
@@ -52,10 +56,20 @@ export function authenticodeLayout(image: PeImage): AuthenticodeLayout {
   const parts = [...headerParts];
   let hashedEnd = headerEnd;
   const sections = image.sections.filter((s) => s.sizeOfRawData !== 0).sort((a, b) => a.pointerToRawData - b.pointerToRawData);
+  let covered = 0;
   for (const s of sections) {
     const data = view.sliceClipped(s.pointerToRawData, s.sizeOfRawData);
-    if (data.length < s.sizeOfRawData) irregularities.push(`section ${s.name} raw data runs past the end of the file`);
-    if (s.pointerToRawData + data.length > certStart) irregularities.push(`section ${s.name} overlaps the certificate table`);
+    // Overlapping sections (a hostile table of 65,535 of them) would hash the file over and
+    // over: past a few times its size the layout is irregular anyway, so stop there.
+    covered += data.length;
+    if (covered > MAX_COVERAGE * view.length) {
+      irregularities.push(`sections' raw data covers the file more than ${MAX_COVERAGE} times (overlapping sections); not hashed further`);
+      break;
+    }
+    if (irregularities.length < MAX_IRREGULARITIES) {
+      if (data.length < s.sizeOfRawData) irregularities.push(`section ${s.name} raw data runs past the end of the file`);
+      if (s.pointerToRawData + data.length > certStart) irregularities.push(`section ${s.name} overlaps the certificate table`);
+    }
     parts.push(data);
     hashedEnd = Math.max(hashedEnd, s.pointerToRawData + data.length);
   }

@@ -25,6 +25,8 @@ export interface FuzzOptions {
   onProgress?: (done: number) => void;
   /** Analyse only these input numbers (the others are generated and skipped): to reproduce one. */
   only?: ReadonlySet<number>;
+  /** Called before each input is analysed (HVCI_FUZZ_TRACE: find the input that kills the process). */
+  onInput?: (input: string) => void;
   /** Called with each input that failed a check, to save it for a bug report. */
   onFailure?: (input: string, bytes: Uint8Array) => void;
 }
@@ -240,6 +242,7 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
     if (options.only && !options.only.has(i)) continue;
     result.inputs++;
     const failures = result.uncaught.length + result.internalErrors.length + result.overLimit.length + result.invalidReports.length;
+    options.onInput?.(input);
     const started = performance.now();
     let report;
     try {

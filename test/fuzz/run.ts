@@ -6,6 +6,7 @@
  *   HVCI_HOSTILE_FULL=1 also the full-size hostile inputs (50 MB call chain, 100 MB of code)
  *   HVCI_FUZZ_ONLY=12,345  analyse only these input numbers (to reproduce a failure)
  *   HVCI_FUZZ_SAVE=DIR  write every input that failed a check to DIR
+ *   HVCI_FUZZ_TRACE=1   name each input on stderr before analysing it (to find one that kills the process)
  * Exit 1 when any input raised, hit an internal error, broke the schema or the time limit.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ const result = runFuzz({
   timeLimitMs,
   full,
   ...(only ? { only } : {}),
+  ...(process.env.HVCI_FUZZ_TRACE ? { onInput: (input: string) => process.stderr.write(`${input}\n`) } : {}),
   ...(saveDir ? { onFailure: (input: string, bytes: Uint8Array) => writeFileSync(join(saveDir, `${input.split(' ')[0]?.slice(1)}.bin`), bytes) } : {}),
   onProgress: (done) => {
     if (tty && done % 100 === 0) process.stderr.write(`\r${done}/${count}`);

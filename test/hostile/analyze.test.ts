@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze, MAX_CHECKED_CALLS, MAX_FINDINGS_PER_RULE } from '../../src/analyze.js';
 import { codeModelOf } from '../../src/analysis/code-model.js';
+import { authenticodeLayout } from '../../src/pe/authenticode.js';
 import { parsePe } from '../../src/pe/index.js';
 import { defineRule } from '../../src/rules/types.js';
 import { imageFixtures } from '../helpers/paths.js';
-import { callChain, hostileInputs, manyAllocatorCalls, manyBranches, manyStraddlingRelocations } from './inputs.js';
+import { callChain, hostileInputs, manyAllocatorCalls, manyBranches, manyStraddlingRelocations, overlappingSections } from './inputs.js';
 
 describe('hostile inputs: each file becomes a report', () => {
   for (const h of hostileInputs.filter((x) => x.fast)) {
@@ -101,6 +102,20 @@ describe('item 3: no quadratic work, bounded budgets', () => {
     const report = analyze(manyAllocatorCalls(2000));
     assert.equal(report.callSiteAnalysis, 'complete');
     assert.equal(report.incompleteAnalysis, undefined);
+  });
+});
+
+describe('item 3: Authenticode hashing of overlapping sections is bounded', () => {
+  it('20,000 sections each covering the file: hashed at most 4 times over, reported as irregular', () => {
+    const bytes = overlappingSections(20_000);
+    const parsed = parsePe(bytes);
+    assert.ok(parsed.ok);
+    const layout = authenticodeLayout(parsed.image);
+    const hashed = layout.parts.reduce((n, p) => n + p.length, 0);
+    assert.ok(hashed <= 5 * bytes.length, `${hashed} bytes hashed for a ${bytes.length}-byte file`);
+    assert.ok(layout.irregularities.some((i) => /covers the file more than 4 times/.test(i)));
+    assert.ok(layout.irregularities.length <= 17);
+    assert.equal(analyze(bytes).status, 'analyzed');
   });
 });
 

@@ -127,6 +127,27 @@ export function bidiWxSection(): Uint8Array {
   return bytes;
 }
 
+/** `n` section headers whose raw data all cover the whole file (Authenticode would hash it n times). */
+export function overlappingSections(n: number): Uint8Array {
+  const base = buildDriver({ imports: [ALLOC], code: () => Uint8Array.of(0x31, 0xc0, 0xc3) });
+  const table = 0x40 + 24 + 0xf0;
+  const size = table + 40 * n + 0x1000;
+  const out = new Uint8Array(size);
+  out.set(base.subarray(0, table));
+  const dv = new DataView(out.buffer);
+  dv.setUint16(0x40 + 6, n, true);
+  for (let i = 0; i < n; i++) {
+    const at = table + 40 * i;
+    out.set([0x2e, 0x6f, 0x76], at); // ".ov"
+    dv.setUint32(at + 8, 0x1000, true);
+    dv.setUint32(at + 12, 0x1000, true);
+    dv.setUint32(at + 16, size, true);
+    dv.setUint32(at + 20, 0, true);
+    dv.setUint32(at + 36, 0x4000_0040, true);
+  }
+  return out;
+}
+
 export const hostileInputs: HostileInput[] = [
   { name: 'branches-1300.sys', item: 1, what: '1,300 branches before an allocator call', fast: true, bytes: () => manyBranches(1300) },
   { name: 'branches-20000.sys', item: 1, what: '20,000 branches before an allocator call', fast: true, bytes: () => manyBranches(20_000) },
@@ -136,6 +157,7 @@ export const hostileInputs: HostileInput[] = [
   { name: 'call-chain-50mb.sys', item: 3, what: 'a 50 MB chain of call-next', fast: false, bytes: () => callChain(10_000_000) },
   { name: 'code-16mb-pdata.sys', item: 3, what: '16 MB of code with .pdata', fast: true, bytes: () => bigCodeWithPdata(16) },
   { name: 'code-100mb-pdata.sys', item: 3, what: '100 MB of code with .pdata', fast: false, bytes: () => bigCodeWithPdata(100) },
+  { name: 'overlapping-sections-20000.sys', item: 3, what: '20,000 sections each covering the whole file', fast: true, bytes: () => overlappingSections(20_000) },
   { name: 'escape-section-names.sys', item: 6, what: 'section names that are terminal escapes', fast: true, bytes: escapeSectionNames },
   { name: 'bidi-wx-section.sys', item: 6, what: 'a W+X section named with U+202E', fast: true, bytes: bidiWxSection },
 ];
