@@ -29,12 +29,22 @@ export interface ImportedModule {
 
 const MAX_MODULES = 4096;
 const MAX_FUNCTIONS_PER_MODULE = 65536;
+/**
+ * Imported functions read from one table in all (a hostile table of 4,096 descriptors that
+ * all point at a 65,536-entry lookup table would otherwise be 268 million entries).
+ */
+const MAX_FUNCTIONS_IN_ALL = 65536;
+
+interface ThunkBudget {
+  left: number;
+}
 
 export function parseImports(space: AddressSpace): ImportedModule[] {
   const dir = space.directory(DirectoryIndex.import);
   if (!dir) return [];
   const modules: ImportedModule[] = [];
-  for (let i = 0; i < MAX_MODULES; i++) {
+  const budget: ThunkBudget = { left: MAX_FUNCTIONS_IN_ALL };
+  for (let i = 0; i < MAX_MODULES && budget.left > 0; i++) {
     const at = dir.virtualAddress + i * 20;
     const lookup = space.u32(at);
     const nameRva = space.u32(at + 12);
@@ -50,7 +60,7 @@ export function parseImports(space: AddressSpace): ImportedModule[] {
       continue;
     }
     // Bound (pre-resolved) imports keep names only in the lookup table; fall back to the IAT.
-    const functions = readThunks(space, lookup !== 0 ? lookup : firstThunk, firstThunk, dll, false);
+    const functions = readThunks(space, lookup !== 0 ? lookup : firstThunk, firstThunk, dll, false, budget);
     modules.push({
       dll,
       delayLoaded: false,
@@ -61,6 +71,7 @@ export function parseImports(space: AddressSpace): ImportedModule[] {
       functions,
     });
   }
+  if (budget.left <= 0) space.log.add('TOO_MANY_IMPORTS', `more than ${MAX_FUNCTIONS_IN_ALL} imported functions in all; the rest were not read`);
   return modules;
 }
 
@@ -69,7 +80,8 @@ export function parseDelayImports(space: AddressSpace): ImportedModule[] {
   if (!dir) return [];
   const modules: ImportedModule[] = [];
   const imageBase = Number(space.imageBase);
-  for (let i = 0; i < MAX_MODULES; i++) {
+  const budget: ThunkBudget = { left: MAX_FUNCTIONS_IN_ALL };
+  for (let i = 0; i < MAX_MODULES && budget.left > 0; i++) {
     const at = dir.virtualAddress + i * 32;
     const attributes = space.u32(at);
     const rawName = space.u32(at + 4);
@@ -87,7 +99,7 @@ export function parseDelayImports(space: AddressSpace): ImportedModule[] {
       space.log.add('DELAY_IMPORT_TABLE_MALFORMED', `delay-import descriptor ${i}: DLL name is unreadable`);
       continue;
     }
-    const functions = readThunks(space, toRva(rawInt), toRva(rawIat), dll, true);
+    const functions = readThunks(space, toRva(rawInt), toRva(rawIat), dll, true, budget);
     modules.push({
       dll,
       delayLoaded: true,
@@ -98,6 +110,7 @@ export function parseDelayImports(space: AddressSpace): ImportedModule[] {
       functions,
     });
   }
+  if (budget.left <= 0) space.log.add('TOO_MANY_IMPORTS', `more than ${MAX_FUNCTIONS_IN_ALL} delay-imported functions in all; the rest were not read`);
   return modules;
 }
 
@@ -107,11 +120,13 @@ function readThunks(
   iatRva: number,
   dll: string,
   delay: boolean,
+  budget: ThunkBudget,
 ): ImportedFunction[] {
   const size = space.pointerSize;
   const ordinalFlag = size === 8 ? 1n << 63n : 1n << 31n;
   const functions: ImportedFunction[] = [];
   for (let j = 0; j < MAX_FUNCTIONS_PER_MODULE; j++) {
+    if (budget.left-- <= 0) break; // reported once by the caller
     const thunk = space.pointer(lookupRva + j * size);
     if (thunk === undefined) {
       space.log.add(

@@ -26,7 +26,7 @@ export interface FuzzOptions {
   /** Analyse only these input numbers (the others are generated and skipped): to reproduce one. */
   only?: ReadonlySet<number>;
   /** Called before each input is analysed (HVCI_FUZZ_TRACE: find the input that kills the process). */
-  onInput?: (input: string) => void;
+  onInput?: (input: string, bytes: Uint8Array) => void;
   /** Called with each input that failed a check, to save it for a bug report. */
   onFailure?: (input: string, bytes: Uint8Array) => void;
 }
@@ -242,7 +242,7 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
     if (options.only && !options.only.has(i)) continue;
     result.inputs++;
     const failures = result.uncaught.length + result.internalErrors.length + result.overLimit.length + result.invalidReports.length;
-    options.onInput?.(input);
+    options.onInput?.(input, bytes);
     const started = performance.now();
     let report;
     try {

@@ -6,7 +6,8 @@
  *   HVCI_HOSTILE_FULL=1 also the full-size hostile inputs (50 MB call chain, 100 MB of code)
  *   HVCI_FUZZ_ONLY=12,345  analyse only these input numbers (to reproduce a failure)
  *   HVCI_FUZZ_SAVE=DIR  write every input that failed a check to DIR
- *   HVCI_FUZZ_TRACE=1   name each input on stderr before analysing it (to find one that kills the process)
+ *   HVCI_FUZZ_TRACE=FILE  name each input on stderr and write its bytes to FILE before analysing it
+ *                      (to catch one that kills the process)
  * Exit 1 when any input raised, hit an internal error, broke the schema or the time limit.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -28,7 +29,14 @@ const result = runFuzz({
   timeLimitMs,
   full,
   ...(only ? { only } : {}),
-  ...(process.env.HVCI_FUZZ_TRACE ? { onInput: (input: string) => process.stderr.write(`${input}\n`) } : {}),
+  ...(process.env.HVCI_FUZZ_TRACE
+    ? {
+        onInput: (input: string, bytes: Uint8Array) => {
+          process.stderr.write(`${input}\n`);
+          writeFileSync(process.env.HVCI_FUZZ_TRACE as string, bytes);
+        },
+      }
+    : {}),
   ...(saveDir ? { onFailure: (input: string, bytes: Uint8Array) => writeFileSync(join(saveDir, `${input.split(' ')[0]?.slice(1)}.bin`), bytes) } : {}),
   onProgress: (done) => {
     if (tty && done % 100 === 0) process.stderr.write(`\r${done}/${count}`);

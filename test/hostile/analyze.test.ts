@@ -13,7 +13,7 @@ import { authenticodeLayout } from '../../src/pe/authenticode.js';
 import { parsePe } from '../../src/pe/index.js';
 import { defineRule } from '../../src/rules/types.js';
 import { imageFixtures } from '../helpers/paths.js';
-import { callChain, hostileInputs, manyAllocatorCalls, manyBranches, manyStraddlingRelocations, overlappingSections } from './inputs.js';
+import { callChain, hostileInputs, importsInCode, manyAllocatorCalls, manyBranches, manyStraddlingRelocations, overlappingSections } from './inputs.js';
 
 describe('hostile inputs: each file becomes a report', () => {
   for (const h of hostileInputs.filter((x) => x.fast)) {
@@ -116,6 +116,15 @@ describe('item 3: Authenticode hashing of overlapping sections is bounded', () =
     assert.ok(layout.irregularities.some((i) => /covers the file more than 4 times/.test(i)));
     assert.ok(layout.irregularities.length <= 17);
     assert.equal(analyze(bytes).status, 'analyzed');
+  });
+});
+
+describe('item 3: import tables are bounded in all, not only per module', () => {
+  it('4,096 descriptors naming one huge lookup table: at most 65,536 functions read, reported', () => {
+    const report = analyze(importsInCode());
+    assert.equal(report.status, 'analyzed');
+    assert.ok(report.problems.some((p) => p.code === 'TOO_MANY_IMPORTS' && /more than 65536 imported functions in all/.test(p.message)), JSON.stringify(report.problems));
+    assert.ok((report.image?.imports ?? []).reduce((n, m) => n + m.functions, 0) <= 65_536);
   });
 });
 

@@ -127,6 +127,29 @@ export function bidiWxSection(): Uint8Array {
   return bytes;
 }
 
+/**
+ * 4,096 import descriptors that all name one "lookup table" of 65,536 non-zero entries (the
+ * code of a call-next chain), as npm run fuzz found when an import directory pointed into code.
+ */
+export function importsInCode(): Uint8Array {
+  const bytes = callChain(400_000);
+  const dv = new DataView(bytes.buffer);
+  const textRaw = 0x400;
+  const textRva = 0x1000;
+  const name = 0x30000; // text offset of the DLL name
+  bytes.set(Uint8Array.from('ntoskrnl.exe\0', (c) => c.charCodeAt(0)), textRaw + name);
+  for (let i = 0; i < 4096; i++) {
+    const at = textRaw + 20 * i;
+    dv.setUint32(at, textRva + 0x40000, true); // OriginalFirstThunk: call bytes, never a zero entry
+    dv.setUint32(at + 12, textRva + name, true);
+    dv.setUint32(at + 16, textRva + 0x40000, true);
+  }
+  const dirs = 0x40 + 24 + 112;
+  dv.setUint32(dirs + 8, textRva, true); // IMAGE_DIRECTORY_ENTRY_IMPORT
+  dv.setUint32(dirs + 12, 20 * 4096, true);
+  return bytes;
+}
+
 /** `n` section headers whose raw data all cover the whole file (Authenticode would hash it n times). */
 export function overlappingSections(n: number): Uint8Array {
   const base = buildDriver({ imports: [ALLOC], code: () => Uint8Array.of(0x31, 0xc0, 0xc3) });
@@ -158,6 +181,7 @@ export const hostileInputs: HostileInput[] = [
   { name: 'code-16mb-pdata.sys', item: 3, what: '16 MB of code with .pdata', fast: true, bytes: () => bigCodeWithPdata(16) },
   { name: 'code-100mb-pdata.sys', item: 3, what: '100 MB of code with .pdata', fast: false, bytes: () => bigCodeWithPdata(100) },
   { name: 'overlapping-sections-20000.sys', item: 3, what: '20,000 sections each covering the whole file', fast: true, bytes: () => overlappingSections(20_000) },
+  { name: 'imports-in-code.sys', item: 3, what: 'an import directory inside a call-next chain', fast: true, bytes: importsInCode },
   { name: 'escape-section-names.sys', item: 6, what: 'section names that are terminal escapes', fast: true, bytes: escapeSectionNames },
   { name: 'bidi-wx-section.sys', item: 6, what: 'a W+X section named with U+202E', fast: true, bytes: bidiWxSection },
 ];
