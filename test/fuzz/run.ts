@@ -4,6 +4,7 @@
  *   HVCI_FUZZ_SEED    PRNG seed (default 1; the same seed gives the same inputs)
  *   HVCI_FUZZ_LIMIT_MS  per-file time limit (default 10000)
  *   HVCI_HOSTILE_FULL=1 also the full-size hostile inputs (50 MB call chain, 100 MB of code)
+ *   HVCI_FUZZ_MAX_SEED_BYTES=N  only seed files up to N bytes (leaves out the slow hostile inputs)
  *   HVCI_FUZZ_ONLY=12,345  analyse only these input numbers (to reproduce a failure)
  *   HVCI_FUZZ_SAVE=DIR  write every input that failed a check to DIR
  *   HVCI_FUZZ_TRACE=FILE  name each input on stderr and write its bytes to FILE before analysing it
@@ -18,6 +19,7 @@ const count = Number(process.env.HVCI_FUZZ_COUNT ?? 2000);
 const seed = Number(process.env.HVCI_FUZZ_SEED ?? 1);
 const timeLimitMs = Number(process.env.HVCI_FUZZ_LIMIT_MS ?? 10_000);
 const full = process.env.HVCI_HOSTILE_FULL === '1';
+const maxSeedBytes = process.env.HVCI_FUZZ_MAX_SEED_BYTES ? Number(process.env.HVCI_FUZZ_MAX_SEED_BYTES) : undefined;
 const only = process.env.HVCI_FUZZ_ONLY ? new Set(process.env.HVCI_FUZZ_ONLY.split(',').map(Number)) : undefined;
 const saveDir = process.env.HVCI_FUZZ_SAVE;
 if (saveDir) mkdirSync(saveDir, { recursive: true });
@@ -28,6 +30,7 @@ const result = runFuzz({
   seed,
   timeLimitMs,
   full,
+  ...(maxSeedBytes ? { maxSeedBytes } : {}),
   ...(only ? { only } : {}),
   ...(process.env.HVCI_FUZZ_TRACE
     ? {
