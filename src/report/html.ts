@@ -57,21 +57,7 @@ export function htmlWriter(options: HtmlOptions = {}): ReportWriter {
   return {
     begin: (head) => {
       tool = head.tool;
-      return [
-        '<!doctype html>',
-        '<html lang="en">',
-        '<head>',
-        '<meta charset="utf-8">',
-        // Self-contained by construction: nothing may be fetched, nothing may run.
-        `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        `<title>${esc(title)}</title>`,
-        `<style>${CSS}</style>`,
-        '</head>',
-        '<body>',
-        '<div class="page">',
-        '',
-      ].join('\n');
+      return `${htmlDocumentStart(title, CSS)}\n<div class="page">\n`;
     },
     file: (f) => {
       const i = rows.length;
@@ -103,6 +89,25 @@ export function htmlWriter(options: HtmlOptions = {}): ReportWriter {
       ].join('\n');
     },
   };
+}
+
+/**
+ * The start of a self-contained page, up to and including `<body>`: no script may run and
+ * nothing may be fetched (the Content-Security-Policy forbids both). Shared by every HTML report.
+ */
+export function htmlDocumentStart(title: string, css: string): string {
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${esc(title)}</title>`,
+    `<style>${css}</style>`,
+    '</head>',
+    '<body>',
+  ].join('\n');
 }
 
 function summaryRow(f: FileReport, i: number): string {

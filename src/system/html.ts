@@ -1,4 +1,4 @@
-import { esc } from '../report/html.js';
+import { esc, htmlDocumentStart } from '../report/html.js';
 import type { SystemDriver, SystemReport } from './from-outputs.js';
 
 /**
@@ -23,16 +23,10 @@ export function renderSystemHtml(report: SystemReport): string {
     report.problems?.length ? `<h2>Problems</h2><ul>${report.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>` : '',
   ];
   return [
-    '<!doctype html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<title>hvci system report</title>',
-    '<style>body{font:14px/1.45 system-ui,sans-serif;margin:2em;max-width:80em}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top}code{font-size:90%}th{background:#f3f3f3}</style>',
-    '</head>',
-    '<body>',
+    htmlDocumentStart(
+      'hvci system report',
+      'body{font:14px/1.45 system-ui,sans-serif;margin:2em;max-width:80em}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top}code{font-size:90%}th{background:#f3f3f3}',
+    ),
     ...body,
     '</body>',
     '</html>',
