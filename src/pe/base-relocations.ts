@@ -55,6 +55,16 @@ export function parseBaseRelocations(space: AddressSpace): BaseRelocations {
       }
       break;
     }
+    // A block must be file bytes: a section's zero-filled virtual tail (VirtualSize 4 GiB)
+    // would otherwise read as hundreds of millions of ABSOLUTE entries.
+    if (space.offsetOf(at, sizeOfBlock) === undefined) {
+      space.log.add(
+        'RELOCATION_BLOCK_MALFORMED',
+        `relocation block at RVA ${hex(at)} (SizeOfBlock ${hex(sizeOfBlock)}) is not wholly in the file; later blocks ignored`,
+        space.offsetOf(at + 4, 4),
+      );
+      break;
+    }
     const count = (sizeOfBlock - 8) / 2;
     blocks.push({ pageRva, sizeOfBlock, blockRva: at, entryCount: count });
     for (let i = 0; i < count; i++) {

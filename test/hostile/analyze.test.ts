@@ -13,7 +13,7 @@ import { authenticodeLayout } from '../../src/pe/authenticode.js';
 import { parsePe } from '../../src/pe/index.js';
 import { defineRule } from '../../src/rules/types.js';
 import { imageFixtures } from '../helpers/paths.js';
-import { callChain, hostileInputs, importsInCode, manyAllocatorCalls, manyBranches, manyStraddlingRelocations, overlappingSections } from './inputs.js';
+import { callChain, hostileInputs, importsInCode, relocationsInZeroFill, manyAllocatorCalls, manyBranches, manyStraddlingRelocations, overlappingSections } from './inputs.js';
 
 describe('hostile inputs: each file becomes a report', () => {
   for (const h of hostileInputs.filter((x) => x.fast)) {
@@ -125,6 +125,15 @@ describe('item 3: import tables are bounded in all, not only per module', () => 
     assert.equal(report.status, 'analyzed');
     assert.ok(report.problems.some((p) => p.code === 'TOO_MANY_IMPORTS' && /more than 65536 imported functions in all/.test(p.message)), JSON.stringify(report.problems));
     assert.ok((report.image?.imports ?? []).reduce((n, m) => n + m.functions, 0) <= 65_536);
+  });
+});
+
+describe('item 3: relocation blocks must be file bytes', () => {
+  it('a 256 MiB block over zero fill is one problem, not 134 million entries', () => {
+    const report = analyze(relocationsInZeroFill());
+    assert.equal(report.status, 'analyzed');
+    assert.ok(report.problems.some((p) => p.code === 'RELOCATION_BLOCK_MALFORMED' && /not wholly in the file/.test(p.message)), JSON.stringify(report.problems));
+    assert.ok((report.image?.relocationCount ?? 0) < 1000);
   });
 });
 

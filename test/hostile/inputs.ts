@@ -150,6 +150,30 @@ export function importsInCode(): Uint8Array {
   return bytes;
 }
 
+/**
+ * A relocation block that claims 256 MiB, in a .reloc section whose VirtualSize says 2 GiB
+ * over 512 file bytes: its entries would come from zero fill (found by npm run fuzz).
+ */
+export function relocationsInZeroFill(): Uint8Array {
+  const bytes = buildDriver({
+    imports: [ALLOC],
+    code: () => Uint8Array.of(0x31, 0xc0, 0xc3),
+    relocations: () => {
+      const block = new Uint8Array(8);
+      new DataView(block.buffer).setUint32(0, 0x1000, true);
+      new DataView(block.buffer).setUint32(4, 0x1000_0000, true);
+      return block;
+    },
+  });
+  const dv = new DataView(bytes.buffer);
+  const dirs = 0x40 + 24 + 112;
+  dv.setUint32(dirs + 5 * 8 + 4, 0xffff_ffff, true); // the relocation directory claims 4 GiB
+  const table = 0x40 + 24 + 0xf0;
+  const sections = dv.getUint16(0x40 + 6, true);
+  dv.setUint32(table + 40 * (sections - 1) + 8, 0x7fff_f000, true); // .reloc VirtualSize
+  return bytes;
+}
+
 /** `n` section headers whose raw data all cover the whole file (Authenticode would hash it n times). */
 export function overlappingSections(n: number): Uint8Array {
   const base = buildDriver({ imports: [ALLOC], code: () => Uint8Array.of(0x31, 0xc0, 0xc3) });
@@ -182,6 +206,7 @@ export const hostileInputs: HostileInput[] = [
   { name: 'code-100mb-pdata.sys', item: 3, what: '100 MB of code with .pdata', fast: false, bytes: () => bigCodeWithPdata(100) },
   { name: 'overlapping-sections-20000.sys', item: 3, what: '20,000 sections each covering the whole file', fast: true, bytes: () => overlappingSections(20_000) },
   { name: 'imports-in-code.sys', item: 3, what: 'an import directory inside a call-next chain', fast: true, bytes: importsInCode },
+  { name: 'relocations-in-zero-fill.sys', item: 3, what: 'a relocation block over 2 GiB of zero fill', fast: true, bytes: relocationsInZeroFill },
   { name: 'escape-section-names.sys', item: 6, what: 'section names that are terminal escapes', fast: true, bytes: escapeSectionNames },
   { name: 'bidi-wx-section.sys', item: 6, what: 'a W+X section named with U+202E', fast: true, bytes: bidiWxSection },
 ];
