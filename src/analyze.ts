@@ -1,5 +1,4 @@
-import { sha256 as sha256Digest } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { digestHex } from './digest/index.js';
 import { analyzeCalls } from './analysis/call-analysis.js';
 import type { BlocklistIndex } from './blocklist/index.js';
 import { codeModelOf, releaseCodeModel } from './analysis/code-model.js';
@@ -41,7 +40,7 @@ export const MAX_FINDINGS_PER_RULE = 100;
 export function analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): FileReport {
   const base = {
     path: options.path ?? '<memory>',
-    sha256: options.sha256 ?? bytesToHex(sha256Digest(bytes)),
+    sha256: options.sha256 ?? digestHex('SHA-256', bytes),
     size: bytes.byteLength,
   };
   try {

@@ -2,6 +2,7 @@
 export { analyze, type AnalyzeOptions } from './analyze.js';
 export { classify, type ImageClassification, type ImageKind } from './analysis/image-kind.js';
 export { parsePe, type ParseResult, PeImage, type VersionInfo } from './pe/index.js';
+export { createDigest, type Digest, type DigestFactory, type DigestName, digestHex, pureDigests, useDigests } from './digest/index.js';
 export { authenticodeHashes, readSignature, type SignatureReport } from './signature/index.js';
 export type { FileReport, Finding, ImageFacts, ScanReport, ScanSummary, Verdict } from './report/model.js';
 export { rules, findRule } from './rules/index.js';

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze } from '../src/analyze.js';
+import { nodeDigests } from '../src/cli/node-digests.js';
+import { type DigestFactory, pureDigests, useDigests } from '../src/digest/index.js';
 import { parsePe } from '../src/pe/index.js';
 import { readSignature } from '../src/signature/index.js';
 import { corpusDir, hasCorpus } from '../test/helpers/paths.js';
@@ -134,4 +136,25 @@ describe('damaged signatures are problems, never crashes', () => {
     const report = analyze(bad, { path: 'patched.sys' });
     assert.equal(report.signature?.signatures[0]?.digestMatches, false);
   });
+});
+
+describe('signature facts do not depend on the digest implementation (src/digest)', () => {
+  for (const path of SIGNED) {
+    it(path, () => {
+      const bytes = readFileSync(join(corpusDir, path));
+      const read = (factory: DigestFactory) => {
+        useDigests(factory);
+        const parsed = parsePe(bytes);
+        assert.ok(parsed.ok);
+        return readSignature(parsed.image);
+      };
+      try {
+        const pure = read(pureDigests);
+        assert.ok(pure.signature.signatures[0]?.chain[0]?.tbs.sha384, 'a certificate with TBS hashes (or this test proves nothing)');
+        assert.deepEqual(read(nodeDigests), pure);
+      } finally {
+        useDigests(pureDigests);
+      }
+    });
+  }
 });

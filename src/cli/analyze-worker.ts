@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { analyze, type AnalyzeOptions } from '../analyze.js';
+import './node-digests.js'; // native digests for the core (src/digest)
 
 export interface WorkerSetup {
   targetOs: NonNullable<AnalyzeOptions['targetOs']>;

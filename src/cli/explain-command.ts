@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { analyze } from '../analyze.js';
 import { explain, type ExplainResult, locateInDriver, renderExplainJson, renderExplainText } from '../explain/index.js';
 import { parsePe } from '../pe/index.js';
+import './node-digests.js'; // native digests for the core (src/digest)
 
 export interface ExplainFlags {
   input?: string;

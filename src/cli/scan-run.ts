@@ -20,6 +20,7 @@ import { ignoreFilter, loadBaseline, loadBlocklist, loadConfig, relativePath } f
 import { scanEach } from './scan-command.js';
 import type { Shard } from './shard.js';
 import { describe } from './walk.js';
+import './node-digests.js'; // native digests for the core (src/digest)
 
 export interface ScanFlags {
   format: 'text' | 'json' | 'jsonl' | 'sarif' | 'html';

@@ -5,6 +5,7 @@ import { UsageError } from './explain-command.js';
 import { loadBlocklist } from './policy-files.js';
 import { systemFromRoot } from './system-root.js';
 import { DEFAULT_TARGET_OS } from '../rules/target-os.js';
+import './node-digests.js'; // native digests for the core (src/digest)
 
 /** PowerShell's `>` writes UTF-16LE with a BOM; everything else here is UTF-8 (BOM or not). */
 export function decodeText(bytes: Uint8Array): string {

@@ -1,7 +1,5 @@
-import { sha1 } from '@noble/hashes/legacy.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
 import { bundledBlocklist, type BlocklistMatch, matchBlocklist } from '../blocklist/index.js';
+import { digestHex } from '../digest/index.js';
 import { readSignature } from '../signature/index.js';
 import { defineRule } from './types.js';
 
@@ -57,7 +55,7 @@ export default defineRule({
     const flat = signature.hashes.irregularities.length > 0 ? image.view.bytes : undefined;
     const matches = matchBlocklist(index, {
       hashes: signature.hashes,
-      ...(flat ? { flatHashes: { sha1: bytesToHex(sha1(flat)), sha256: bytesToHex(sha256(flat)) } } : {}),
+      ...(flat ? { flatHashes: { sha1: digestHex('SHA-1', flat), sha256: digestHex('SHA-256', flat) } } : {}),
       version: image.versionInfo,
       signatures: signature.signatures,
     });

@@ -1,6 +1,4 @@
-import { sha1 } from '@noble/hashes/legacy.js';
-import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { createDigest, type DigestName, digestHex } from '../digest/index.js';
 import { authenticodeLayout, type PeImage } from '../pe/index.js';
 
 /**
@@ -21,24 +19,26 @@ export interface AuthenticodeHashes {
   irregularities: string[];
 }
 
-export type DigestName = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
-
-const HASHERS = { 'SHA-1': sha1, 'SHA-256': sha256, 'SHA-384': sha384, 'SHA-512': sha512 } as const;
+export type { DigestName };
 
 /** The Authenticode image hash with any supported digest. */
 export function imageDigest(image: PeImage, digest: DigestName): string {
-  const h = HASHERS[digest].create();
+  const known = digest === 'SHA-1' || digest === 'SHA-256' ? cache.get(image) : undefined;
+  if (known) return digest === 'SHA-1' ? known.sha1 : known.sha256;
+  const h = createDigest(digest);
   for (const part of authenticodeLayout(image).parts) h.update(part);
-  return bytesToHex(h.digest());
+  return h.hex();
 }
 
-/** The first-page hash: headers without CheckSum and the Certificate Table entry, zero-padded to a page. */
-function firstPageDigest(image: PeImage, digest: DigestName): string {
-  const { firstPage } = authenticodeLayout(image);
-  const h = HASHERS[digest].create();
-  for (const part of firstPage.parts) h.update(part);
-  h.update(new Uint8Array(firstPage.zeroPadding));
-  return bytesToHex(h.digest());
+/** SHA-1 and SHA-256 of the same parts, in one pass over the file's bytes. */
+function bothDigests(parts: readonly Uint8Array[]): { sha1: string; sha256: string } {
+  const one = createDigest('SHA-1');
+  const two = createDigest('SHA-256');
+  for (const part of parts) {
+    one.update(part);
+    two.update(part);
+  }
+  return { sha1: one.hex(), sha256: two.hex() };
 }
 
 const cache = new WeakMap<PeImage, AuthenticodeHashes>();
@@ -46,13 +46,10 @@ const cache = new WeakMap<PeImage, AuthenticodeHashes>();
 export function authenticodeHashes(image: PeImage): AuthenticodeHashes {
   let hashes = cache.get(image);
   if (!hashes) {
-    hashes = {
-      sha1: imageDigest(image, 'SHA-1'),
-      sha256: imageDigest(image, 'SHA-256'),
-      pageSha1: firstPageDigest(image, 'SHA-1'),
-      pageSha256: firstPageDigest(image, 'SHA-256'),
-      irregularities: authenticodeLayout(image).irregularities,
-    };
+    const layout = authenticodeLayout(image);
+    const { firstPage } = layout;
+    const page = bothDigests([...firstPage.parts, new Uint8Array(firstPage.zeroPadding)]);
+    hashes = { ...bothDigests(layout.parts), pageSha1: page.sha1, pageSha256: page.sha256, irregularities: layout.irregularities };
     cache.set(image, hashes);
   }
   return hashes;
@@ -60,5 +57,5 @@ export function authenticodeHashes(image: PeImage): AuthenticodeHashes {
 
 /** SHA-1, SHA-256 and SHA-384 of some bytes (certificate TBS hashes come in all three sizes). */
 export function tbsHashes(bytes: Uint8Array): { sha1: string; sha256: string; sha384: string } {
-  return { sha1: bytesToHex(sha1(bytes)), sha256: bytesToHex(sha256(bytes)), sha384: bytesToHex(sha384(bytes)) };
+  return { sha1: digestHex('SHA-1', bytes), sha256: digestHex('SHA-256', bytes), sha384: digestHex('SHA-384', bytes) };
 }

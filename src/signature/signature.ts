@@ -1,11 +1,27 @@
-import * as asn1js from 'asn1js';
-import { Certificate, ContentInfo, IssuerAndSerialNumber, type RelativeDistinguishedNames, SignedData, SignerInfo, TSTInfo } from 'pkijs';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { hex, type PeImage, type PeIssue } from '../pe/index.js';
+import {
+  child,
+  contentBytes,
+  decode,
+  decodeWhole,
+  DerShapeError,
+  encapsulated,
+  encoding,
+  isContext,
+  isSequence,
+  kids,
+  need,
+  type Node,
+  oidOf,
+  sameEncoding,
+  timeOf,
+  UNIVERSAL,
+} from './der.js';
 import { type AuthenticodeHashes, authenticodeHashes, type DigestName, imageDigest, tbsHashes } from './hashes.js';
 
 /**
- * What the Authenticode signature says, read with pkijs/asn1js. This is description, not
+ * What the Authenticode signature says, read with asn1js (der.ts). This is description, not
  * verification: nothing here checks a signature value, a chain's trust or revocation.
  * `digestMatches` only compares the image hash the signature carries with the one we
  * compute, which tells whether the file was changed after signing.
@@ -156,7 +172,7 @@ function parse(image: PeImage): SignatureResult {
     } else {
       const der = view.slice(at + 8, length - 8) as Uint8Array;
       try {
-        readSignedData(image, der, 0, report.signatures);
+        readSignedData(image, decode(der), 0, report.signatures);
       } catch (e) {
         problem(`the Authenticode signature at ${hex(at)} (${length - 8} bytes) does not parse: ${describe(e)}`, at);
       }
@@ -172,24 +188,36 @@ function describe(e: unknown): string {
   return text.replace(/\s+/g, ' ').slice(0, 200);
 }
 
-/** Parses a DER ContentInfo holding SignedData and appends it (and its nested signatures) to `out`. */
-function readSignedData(image: PeImage, der: Uint8Array | ArrayBuffer, depth: number, out: SignatureInfo[]): void {
-  const asn = asn1js.fromBER(der);
-  if (asn.offset === -1) throw new Error(`not DER: ${asn.result.error}`);
-  const contentInfo = new ContentInfo({ schema: asn.result });
-  if (contentInfo.contentType !== OID.signedData) throw new Error(`content type ${contentInfo.contentType} is not SignedData`);
-  const signed = new SignedData({ schema: contentInfo.content });
-  const eci = signed.encapContentInfo;
-  if (eci.eContentType !== OID.spcIndirectData) throw new Error(`content ${eci.eContentType} is not SpcIndirectDataContent`);
-  const indirect = contentNode(eci.eContent);
+/**
+ * ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT SignedData }
+ * SignedData ::= SEQUENCE { version, digestAlgorithms SET, encapContentInfo SEQUENCE { OID, [0] EXPLICIT content },
+ *   certificates [0] IMPLICIT SET OPTIONAL, crls [1] IMPLICIT OPTIONAL, signerInfos SET }
+ */
+function signedDataOf(contentInfo: Node): { content: Node | undefined; contentType: string | undefined; certificates: Certificate[]; signerInfo: Node | undefined } {
+  const type = oidOf(child(contentInfo, 0));
+  if (type !== OID.signedData) throw new DerShapeError(`content type ${type ?? '(none)'} is not SignedData`);
+  const signed = need(need(contentInfo, 1, 'ContentInfo content'), 0, 'SignedData');
+  const fields = kids(signed);
+  const eci = need(signed, 2, 'SignedData encapContentInfo');
+  const certificates = fields
+    .filter((f) => isContext(f, 0))
+    .flatMap(kids)
+    .filter(isSequence)
+    .map(certificateOf);
+  const signerInfos = fields[fields.length - 1];
+  return { contentType: oidOf(child(eci, 0)), content: encapsulated(child(eci, 1)), certificates, signerInfo: child(signerInfos, 0) };
+}
+
+/** Parses a ContentInfo holding Authenticode SignedData and appends it (and its nested signatures) to `out`. */
+function readSignedData(image: PeImage, contentInfo: Node, depth: number, out: SignatureInfo[]): void {
+  const { contentType, content: indirect, certificates, signerInfo } = signedDataOf(contentInfo);
+  if (contentType !== OID.spcIndirectData) throw new DerShapeError(`content ${contentType ?? '(none)'} is not SpcIndirectDataContent`);
   const digestInfo = child(indirect, 1);
   const algorithm = oidOf(child(child(digestInfo, 0), 0));
-  const digestBytes = child(digestInfo, 1);
-  if (!(digestBytes instanceof asn1js.OctetString) || !algorithm) throw new Error('SpcIndirectDataContent has no DigestInfo');
+  const digestBytes = contentBytes(child(digestInfo, 1));
+  if (!digestBytes || !algorithm) throw new DerShapeError('SpcIndirectDataContent has no DigestInfo');
   const digestName = DIGESTS[algorithm];
-  const digest = bytesToHex(digestBytes.valueBlock.valueHexView);
-  const certificates = (signed.certificates ?? []).filter((c): c is Certificate => c instanceof Certificate);
-  const signerInfo = signed.signerInfos[0];
+  const digest = bytesToHex(digestBytes);
   const signerCert = signerInfo ? findCertificate(certificates, signerInfo) : undefined;
   const info: SignatureInfo = {
     index: out.length,
@@ -207,29 +235,11 @@ function readSignedData(image: PeImage, der: Uint8Array | ArrayBuffer, depth: nu
   const timestamp = signerInfo ? timestampOf(signerInfo, certificates) : undefined;
   if (timestamp) info.timestamp = timestamp;
   out.push(info);
-  if (!signerInfo?.unsignedAttrs || depth >= MAX_NESTING) return;
-  for (const attr of signerInfo.unsignedAttrs.attributes) {
+  if (!signerInfo || depth >= MAX_NESTING) return;
+  for (const attr of attributes(signerInfo, 1)) {
     if (attr.type !== OID.nestedSignature) continue;
-    for (const value of attr.values as asn1js.BaseBlock[]) readSignedData(image, value.toBER(false), depth + 1, out);
+    for (const value of attr.values) readSignedData(image, value, depth + 1, out);
   }
-}
-
-/** The encapsulated content: Authenticode puts the SEQUENCE itself under [0]; CMS wraps it in an OCTET STRING. */
-function contentNode(eContent: unknown): asn1js.BaseBlock | undefined {
-  if (eContent instanceof asn1js.OctetString) {
-    const inner = asn1js.fromBER(eContent.getValue());
-    return inner.offset === -1 ? undefined : inner.result;
-  }
-  return eContent instanceof asn1js.BaseBlock ? eContent : undefined;
-}
-
-function child(node: asn1js.BaseBlock | undefined, index: number): asn1js.BaseBlock | undefined {
-  const value = (node?.valueBlock as { value?: unknown } | undefined)?.value;
-  return Array.isArray(value) ? (value[index] as asn1js.BaseBlock | undefined) : undefined;
-}
-
-function oidOf(node: asn1js.BaseBlock | undefined): string | undefined {
-  return node instanceof asn1js.ObjectIdentifier ? node.valueBlock.toString() : undefined;
 }
 
 /**
@@ -237,44 +247,89 @@ function oidOf(node: asn1js.BaseBlock | undefined): string | undefined {
  * serializedData is itself DER: a SET of (OID, SET { OCTET STRING table }). Entries are a
  * 4-byte file offset followed by the hash; the first entry is the headers' page.
  */
-function findPageHashes(node: asn1js.BaseBlock | undefined, depth = 0): SignatureInfo['pageHashes'] {
+function findPageHashes(node: Node | undefined, depth = 0): SignatureInfo['pageHashes'] {
   if (!node || depth > 12) return undefined;
-  const kids = (node as { valueBlock?: { value?: unknown } }).valueBlock?.value;
-  if (Array.isArray(kids)) {
-    const first = oidOf(kids[0] as asn1js.BaseBlock);
+  const children = kids(node);
+  if (children.length > 0) {
+    const first = oidOf(children[0]);
     if (first === OID.pageHashV1 || first === OID.pageHashV2) {
-      const table = child(kids[1] as asn1js.BaseBlock, 0);
-      if (table instanceof asn1js.OctetString) {
-        const bytes = table.valueBlock.valueHexView;
+      const table = contentBytes(child(children[1], 0));
+      if (table) {
         const size = first === OID.pageHashV1 ? 20 : 32;
-        return { algorithm: first === OID.pageHashV1 ? 'SHA-1' : 'SHA-256', firstPage: bytesToHex(bytes.subarray(4, 4 + size)) };
+        return { algorithm: first === OID.pageHashV1 ? 'SHA-1' : 'SHA-256', firstPage: bytesToHex(table.subarray(4, 4 + size)) };
       }
     }
-    for (const k of kids) {
-      const found = findPageHashes(k as asn1js.BaseBlock, depth + 1);
+    for (const k of children) {
+      const found = findPageHashes(k, depth + 1);
       if (found) return found;
     }
     return undefined;
   }
-  if (node instanceof asn1js.OctetString && node.valueBlock.valueHexView.length > 2) {
-    const inner = asn1js.fromBER(node.valueBlock.valueHexView);
-    if (inner.offset !== -1 && inner.offset === node.valueBlock.valueHexView.length) return findPageHashes(inner.result, depth + 1);
+  const bytes = contentBytes(node);
+  if (node.idBlock.tagClass === UNIVERSAL && node.idBlock.tagNumber === 4 && bytes && bytes.length > 2) {
+    const inner = decodeWhole(bytes);
+    if (inner) return findPageHashes(inner, depth + 1);
   }
   return undefined;
 }
 
-function findCertificate(certificates: Certificate[], signerInfo: SignerInfo): Certificate | undefined {
-  const sid = signerInfo.sid as unknown;
-  if (!(sid instanceof IssuerAndSerialNumber)) return undefined;
-  return certificates.find((c) => c.issuer.isEqual(sid.issuer) && c.serialNumber.isEqual(sid.serialNumber));
+interface Attribute {
+  type: string | undefined;
+  values: Node[];
+}
+
+/**
+ * SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm, signedAttrs [0] IMPLICIT SET OF Attribute OPTIONAL,
+ *   signatureAlgorithm, signature, unsignedAttrs [1] IMPLICIT SET OF Attribute OPTIONAL }
+ * Attribute ::= SEQUENCE { type OID, values SET }
+ */
+function attributes(signerInfo: Node, tag: 0 | 1): Attribute[] {
+  const set = kids(signerInfo).find((f) => isContext(f, tag));
+  return kids(set).map((a) => ({ type: oidOf(child(a, 0)), values: kids(child(a, 1)) }));
+}
+
+/**
+ * Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature }
+ * TBSCertificate ::= SEQUENCE { version [0] EXPLICIT OPTIONAL, serialNumber, signature, issuer, validity, subject, … }
+ */
+interface Certificate {
+  tbs: Node;
+  serial: Node;
+  issuer: Node;
+  subject: Node;
+  validity: Node;
+  signatureAlgorithm: string | undefined;
+}
+
+function certificateOf(cert: Node): Certificate {
+  const tbs = need(cert, 0, 'TBSCertificate');
+  const at = isContext(child(tbs, 0), 0) ? 1 : 0;
+  return {
+    tbs,
+    serial: need(tbs, at, 'certificate serial number'),
+    issuer: need(tbs, at + 2, 'certificate issuer'),
+    validity: need(tbs, at + 3, 'certificate validity'),
+    subject: need(tbs, at + 4, 'certificate subject'),
+    signatureAlgorithm: oidOf(child(child(cert, 1), 0)),
+  };
+}
+
+/** SignerIdentifier ::= CHOICE { IssuerAndSerialNumber SEQUENCE { issuer, serialNumber }, [0] SubjectKeyIdentifier } */
+function findCertificate(certificates: Certificate[], signerInfo: Node): Certificate | undefined {
+  const sid = child(signerInfo, 1);
+  if (!isSequence(sid)) return undefined;
+  const issuer = child(sid, 0);
+  const serial = child(sid, 1);
+  if (!issuer || !serial) return undefined;
+  return certificates.find((c) => sameEncoding(c.issuer, issuer) && sameEncoding(c.serial, serial));
 }
 
 /** The signer and each issuer found in the bag, until a self-issued certificate or a missing link. */
 function chainOf(leaf: Certificate, certificates: Certificate[]): Certificate[] {
   const chain = [leaf];
   let current = leaf;
-  while (chain.length < certificates.length && !current.subject.isEqual(current.issuer)) {
-    const issuer = certificates.find((c) => !chain.includes(c) && c.subject.isEqual(current.issuer));
+  while (chain.length < certificates.length && !sameEncoding(current.subject, current.issuer)) {
+    const issuer = certificates.find((c) => !chain.includes(c) && sameEncoding(c.subject, current.issuer));
     if (!issuer) break;
     chain.push(issuer);
     current = issuer;
@@ -283,14 +338,15 @@ function chainOf(leaf: Certificate, certificates: Certificate[]): Certificate[] 
 }
 
 function certificateInfo(cert: Certificate): CertificateInfo {
+  const algorithm = cert.signatureAlgorithm ?? '';
   const info: CertificateInfo = {
     subject: nameOf(cert.subject),
     issuer: nameOf(cert.issuer),
-    serialNumber: bytesToHex(cert.serialNumber.valueBlock.valueHexView).toUpperCase(),
-    notBefore: cert.notBefore.value.toISOString(),
-    notAfter: cert.notAfter.value.toISOString(),
-    signatureAlgorithm: SIGNATURE_ALGORITHMS[cert.signatureAlgorithm.algorithmId] ?? cert.signatureAlgorithm.algorithmId,
-    tbs: tbsHashes(cert.tbsView),
+    serialNumber: bytesToHex(contentBytes(cert.serial) ?? new Uint8Array()).toUpperCase(),
+    notBefore: timeOf(child(cert.validity, 0), 'notBefore').toISOString(),
+    notAfter: timeOf(child(cert.validity, 1), 'notAfter').toISOString(),
+    signatureAlgorithm: SIGNATURE_ALGORITHMS[algorithm] ?? algorithm,
+    tbs: tbsHashes(encoding(cert.tbs)),
   };
   const cn = attribute(cert.subject, '2.5.4.3');
   const o = attribute(cert.subject, '2.5.4.10');
@@ -299,14 +355,21 @@ function certificateInfo(cert: Certificate): CertificateInfo {
   return info;
 }
 
-function attribute(name: RelativeDistinguishedNames, oid: string): string | undefined {
-  const tv = name.typesAndValues.find((t) => t.type === oid);
+/** Name ::= SEQUENCE OF SET OF AttributeTypeAndValue { type OID, value }, flattened in order. */
+function typesAndValues(name: Node): { type: string; value: Node | undefined }[] {
+  return kids(name).flatMap((rdn) => kids(rdn).map((tv) => ({ type: oidOf(child(tv, 0)) ?? '?', value: child(tv, 1) })));
+}
+
+function attribute(name: Node, oid: string): string | undefined {
+  const tv = typesAndValues(name).find((t) => t.type === oid);
   return tv ? valueText(tv.value) : undefined;
 }
 
 /** "CN=…, O=…, C=…" in the certificate's own order. */
-function nameOf(name: RelativeDistinguishedNames): string {
-  return name.typesAndValues.map((tv) => `${NAME_ATTRIBUTES[tv.type] ?? tv.type}=${valueText(tv.value)}`).join(', ');
+function nameOf(name: Node): string {
+  return typesAndValues(name)
+    .map((tv) => `${NAME_ATTRIBUTES[tv.type] ?? tv.type}=${valueText(tv.value)}`)
+    .join(', ');
 }
 
 /** Certificate strings reach terminals: control characters are shown as \uNNNN. */
@@ -321,15 +384,12 @@ function valueText(value: unknown): string {
  * SpcSpOpusInfo ::= SEQUENCE { programName [0] EXPLICIT SpcString OPTIONAL, moreInfo [1] … },
  * SpcString ::= CHOICE { unicode [0] IMPLICIT BMPString, ascii [1] IMPLICIT IA5String }.
  */
-function programNameOf(signerInfo: SignerInfo): string | undefined {
-  const attr = signerInfo.signedAttrs?.attributes.find((a) => a.type === OID.spcSpOpusInfo);
-  const opus = attr?.values[0] as asn1js.BaseBlock | undefined;
-  const kids = (opus?.valueBlock as { value?: unknown } | undefined)?.value;
-  if (!Array.isArray(kids)) return undefined;
-  const program = (kids as asn1js.BaseBlock[]).find((k) => k.idBlock.tagClass === 3 && k.idBlock.tagNumber === 0);
+function programNameOf(signerInfo: Node): string | undefined {
+  const opus = attributes(signerInfo, 0).find((a) => a.type === OID.spcSpOpusInfo)?.values[0];
+  const program = kids(opus).find((k) => isContext(k, 0));
   const str = child(program, 0);
-  if (!str || str.idBlock.tagClass !== 3) return undefined;
-  const bytes = (str.valueBlock as { valueHexView?: Uint8Array }).valueHexView;
+  if (!str || !(isContext(str, 0) || isContext(str, 1))) return undefined;
+  const bytes = contentBytes(str);
   if (!bytes) return undefined;
   let text = '';
   if (str.idBlock.tagNumber === 0) {
@@ -341,27 +401,24 @@ function programNameOf(signerInfo: SignerInfo): string | undefined {
 }
 
 /** An RFC 3161 timestamp token (Microsoft's unsigned attribute) or a PKCS#9 countersignature's signing time. */
-function timestampOf(signerInfo: SignerInfo, certificates: Certificate[]): TimestampInfo | undefined {
-  for (const attr of signerInfo.unsignedAttrs?.attributes ?? []) {
-    const value = attr.values[0] as asn1js.BaseBlock | undefined;
+function timestampOf(signerInfo: Node, certificates: Certificate[]): TimestampInfo | undefined {
+  for (const attr of attributes(signerInfo, 1)) {
+    const value = attr.values[0];
     if (!value) continue;
     if (attr.type === OID.rfc3161Timestamp) {
-      const token = new SignedData({ schema: new ContentInfo({ schema: value }).content });
-      const tst = contentNode(token.encapContentInfo.eContent);
-      if (token.encapContentInfo.eContentType !== OID.tstInfo || !tst) continue;
-      const info = new TSTInfo({ schema: tst });
-      const tsaCerts = (token.certificates ?? []).filter((c): c is Certificate => c instanceof Certificate);
-      const tsa = token.signerInfos[0] ? findCertificate(tsaCerts, token.signerInfos[0]) : undefined;
-      return { time: info.genTime.toISOString(), kind: 'rfc3161', ...(tsa ? { signer: nameOf(tsa.subject) } : {}) };
+      const token = signedDataOf(value);
+      if (token.contentType !== OID.tstInfo || !token.content) continue;
+      // TSTInfo ::= SEQUENCE { version, policy, messageImprint, serialNumber, genTime GeneralizedTime, … }
+      const time = timeOf(child(token.content, 4), 'TSTInfo genTime');
+      const tsa = token.signerInfo ? findCertificate(token.certificates, token.signerInfo) : undefined;
+      return { time: time.toISOString(), kind: 'rfc3161', ...(tsa ? { signer: nameOf(tsa.subject) } : {}) };
     }
     if (attr.type === OID.counterSignature) {
-      const counter = new SignerInfo({ schema: value });
-      const time = counter.signedAttrs?.attributes.find((a) => a.type === OID.signingTime)?.values[0] as
-        | { toDate?: () => Date }
-        | undefined;
-      if (!time?.toDate) continue;
-      const tsa = findCertificate(certificates, counter);
-      return { time: time.toDate().toISOString(), kind: 'countersignature', ...(tsa ? { signer: nameOf(tsa.subject) } : {}) };
+      const signingTime = attributes(value, 0).find((a) => a.type === OID.signingTime)?.values[0];
+      if (!signingTime) continue;
+      const time = timeOf(signingTime, 'signingTime');
+      const tsa = findCertificate(certificates, value);
+      return { time: time.toISOString(), kind: 'countersignature', ...(tsa ? { signer: nameOf(tsa.subject) } : {}) };
     }
   }
   return undefined;
