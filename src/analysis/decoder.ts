@@ -173,6 +173,8 @@ export class CodeReader {
   private instruction: Instruction | undefined;
   private decoder: Decoder | undefined;
   private window: { rva: number; bytes: Uint8Array } | undefined;
+  /** Where the decoder stands after the last decode: a straight run needs no repositioning (two wasm calls and a BigInt each). */
+  private nextRva = -1;
 
   constructor(
     private readonly code: CodeWindows,
@@ -194,6 +196,7 @@ export class CodeReader {
     this.budget?.chargeInstructions();
     const instr = (this.instruction ??= new Instruction());
     decoder.decodeOut(instr);
+    this.nextRva = instr.length > 0 ? rva + instr.length : -1;
     return this.convert(instr, rva);
   }
 
@@ -204,9 +207,11 @@ export class CodeReader {
     this.budget?.chargeInstructions();
     const instr = (this.instruction ??= new Instruction());
     decoder.decodeOut(instr);
-    if (instr.isInvalid) return { rva, length: Math.max(instr.length, 1), flow: 'invalid' };
+    const length = instr.length;
+    this.nextRva = length > 0 ? rva + length : -1;
+    if (instr.isInvalid) return { rva, length: Math.max(length, 1), flow: 'invalid' };
     const flow = FLOW[instr.flowControl] ?? 'next';
-    const out: FlowInsn = { rva, length: instr.length, flow };
+    const out: FlowInsn = { rva, length, flow };
     if (flow === 'jmp' || flow === 'jcc' || flow === 'call') {
       const k = instr.op0Kind;
       if (k === OpKind.NearBranch16 || k === OpKind.NearBranch32 || k === OpKind.NearBranch64) {
@@ -224,6 +229,7 @@ export class CodeReader {
     this.decoder?.free();
     this.decoder = undefined;
     this.window = undefined;
+    this.nextRva = -1;
     this.instruction?.free();
     this.instruction = undefined;
   }
@@ -240,11 +246,14 @@ export class CodeReader {
       this.decoder?.free();
       this.decoder = new Decoder(this.bitness, next.bytes, DecoderOptions.None);
       this.window = next;
+      this.nextRva = -1;
     }
     const win = this.window as { rva: number; bytes: Uint8Array };
     const decoder = this.decoder as Decoder;
-    decoder.position = rva - win.rva;
-    decoder.ip = BigInt(rva);
+    if (rva !== this.nextRva) {
+      decoder.position = rva - win.rva;
+      decoder.ip = BigInt(rva);
+    }
     return decoder;
   }
 

@@ -12,6 +12,7 @@
  */
 import { isExecutable, type PeImage } from '../pe/index.js';
 import type { CodeReader, FlowInsn, Insn } from './decoder.js';
+import { codeSpan, RvaTable } from './rva-table.js';
 
 export interface CodeFunction {
   /** RVA of the first instruction. */
@@ -268,7 +269,8 @@ export function discoverByDescent(image: PeImage, reader: CodeReader): FunctionI
   const weak = relocatedCodePointers(image);
 
   const { descentInstructions, descentFunctions } = reader.limits;
-  const decoded = new Map<number, FlowInsn>();
+  const [lo, hi] = codeSpan(image);
+  const decoded = new RvaTable<FlowInsn>(lo, hi);
   const work: number[] = [...strong.keys(), ...weak];
   while (work.length > 0 && decoded.size < descentInstructions) {
     let rva = work.pop() as number;
@@ -287,7 +289,7 @@ export function discoverByDescent(image: PeImage, reader: CodeReader): FunctionI
     }
   }
 
-  const owner = new Map<number, CodeFunction>();
+  const owner = new RvaTable<CodeFunction>(lo, hi);
   const functions: CodeFunction[] = [];
   const claim = (start: number, source: CodeFunction['source']) => {
     if (owner.has(start) || !decoded.has(start)) return;
