@@ -24,6 +24,11 @@ export interface AnalyzeOptions {
   blocklist?: BlocklistIndex;
   /** Rules to run; all registered rules by default. */
   rules?: readonly Rule[];
+  /**
+   * Only the image checks (headers, sections, relocations, imports, signature, blocklist): no
+   * code is decoded (`--image-only`, for quick triage of huge corpora). Ignored when `rules` is given.
+   */
+  imageOnly?: boolean;
   /** Work limits for huge or hostile files (defaults: analysis/budget.ts). */
   limits?: Partial<BudgetLimits>;
 }
@@ -68,7 +73,7 @@ function analyzeParsed(bytes: Uint8Array, base: ReportBase, options: AnalyzeOpti
     targetOs: options.targetOs ?? DEFAULT_TARGET_OS,
     ...(options.blocklist ? { blocklist: options.blocklist } : {}),
   };
-  const list = options.rules ?? rules;
+  const list = options.rules ?? (options.imageOnly ? imageRules : rules);
   let coverage = callSiteCoverage(image, list);
   const incomplete: IncompleteAnalysis[] = [];
   let findings: Finding[];
@@ -152,6 +157,8 @@ function checkedCalls(image: PeImage): { list: CheckedCallSummary[]; omitted: nu
   }));
   return { list, omitted: calls.length - list.length };
 }
+
+const imageRules = rules.filter((r) => !r.meta.requiresCode);
 
 /** Call-site analysis exists for x86 and x64 only; say so rather than pass silently. */
 function callSiteCoverage(image: PeImage, list: readonly Rule[]): CallSiteAnalysis {

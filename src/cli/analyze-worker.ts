@@ -6,10 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { analyze, type AnalyzeOptions } from '../analyze.js';
 import './node-digests.js'; // native digests for the core (src/digest)
 
-export interface WorkerSetup {
-  targetOs: NonNullable<AnalyzeOptions['targetOs']>;
-  blocklist?: AnalyzeOptions['blocklist'];
-}
+/** The analysis options every file of a scan shares. */
+export type WorkerSetup = Pick<AnalyzeOptions, 'blocklist' | 'imageOnly'> & Required<Pick<AnalyzeOptions, 'targetOs'>>;
 
 export interface WorkerTask {
   id: number;
@@ -20,11 +18,6 @@ export interface WorkerTask {
 
 const setup = workerData as WorkerSetup;
 parentPort?.on('message', (task: WorkerTask) => {
-  const report = analyze(new Uint8Array(task.bytes), {
-    path: task.path,
-    sha256: task.sha256,
-    targetOs: setup.targetOs,
-    ...(setup.blocklist ? { blocklist: setup.blocklist } : {}),
-  });
+  const report = analyze(new Uint8Array(task.bytes), { path: task.path, sha256: task.sha256, ...setup });
   parentPort?.postMessage({ id: task.id, report });
 });

@@ -6,6 +6,7 @@ import { type FailOn, summarize } from '../report/summary.js';
 import type { TargetOs } from '../rules/target-os.js';
 import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { InputTooLarge, readInput } from './read-input.js';
+import type { WorkerSetup } from './analyze-worker.js';
 import { AnalysisPool } from './pool.js';
 import { inShard, type Shard } from './shard.js';
 import { describe, walk, type WalkEntry, type WalkOutcome } from './walk.js';
@@ -14,6 +15,8 @@ export interface ScanOptions {
   targetOs: TargetOs;
   /** --blocklist: block rules to use instead of the bundled ones. */
   blocklist?: BlocklistIndex;
+  /** --image-only: image checks only, no code decoded. */
+  imageOnly?: boolean;
   failOn: FailOn;
   maxFileSize: number;
   /** Called before each file; used for progress on stderr. */
@@ -65,7 +68,8 @@ export async function scanEach(
 ): Promise<ScanOutcome> {
   const outcome: WalkOutcome = { skipped: 0, errors: [], special: [] };
   const jobs = options.jobs ?? 1;
-  const pool = jobs > 1 ? new AnalysisPool(jobs, { targetOs: options.targetOs, ...(options.blocklist ? { blocklist: options.blocklist } : {}) }) : undefined;
+  const setup = analysisSetup(options);
+  const pool = jobs > 1 ? new AnalysisPool(jobs, setup) : undefined;
   // Reports are handed on in input order; at most a few files per worker are in flight.
   const pending: Array<Promise<FileReport>> = [];
   let index = 0;
@@ -111,7 +115,7 @@ async function scanFile(entry: WalkEntry, options: ScanOptions, pool?: AnalysisP
   }
   if (pool) return pool.analyze(bytes, path, sha256Hex(bytes));
   try {
-    return analyze(bytes, { path, sha256: sha256Hex(bytes), targetOs: options.targetOs, ...(options.blocklist ? { blocklist: options.blocklist } : {}) });
+    return analyze(bytes, { path, sha256: sha256Hex(bytes), ...analysisSetup(options) });
   } catch (e) {
     return { ...errorReport(path, bytes.length, `internal error (please report it): ${describe(e)}`), errorCode: 'INTERNAL_ERROR' };
   }
@@ -127,4 +131,13 @@ function sha256Hex(bytes: Uint8Array): string {
 
 function errorReport(path: string, size: number, error: string): FileReport {
   return errorFileReport({ path, sha256: '', size }, 'READ_FAILED', error);
+}
+
+/** The analysis options every file of a scan shares (sent once to each worker). */
+function analysisSetup(options: ScanOptions): WorkerSetup {
+  return {
+    targetOs: options.targetOs,
+    ...(options.blocklist ? { blocklist: options.blocklist } : {}),
+    ...(options.imageOnly ? { imageOnly: true } : {}),
+  };
 }

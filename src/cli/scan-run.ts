@@ -35,6 +35,7 @@ export interface ScanFlags {
   config?: string;
   baseline?: string;
   blocklist?: string;
+  imageOnly?: boolean;
   shard?: Shard;
   jobs: number;
 }
@@ -101,6 +102,7 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
         ...(ignore ? { ignore } : {}),
         ...(blocklist ? { blocklist } : {}),
         ...(flags.shard ? { shard: flags.shard } : {}),
+        ...(flags.imageOnly ? { imageOnly: true } : {}),
         jobs: flags.jobs,
         targetOs: flags.targetOs,
         failOn: flags.failOn,
