@@ -1,17 +1,27 @@
 /**
- * npm run bench — throughput on ../shared/corpus, reported as ratios to a baseline
- * measured in the same run (reading the same files' bytes), so figures compare across
- * machines. Not a test: nothing here passes or fails.
+ * npm run bench — speed on ../shared/corpus, as ratios to baselines measured in the same run,
+ * so figures compare across machines (and across a loaded machine's moods). Not a test:
+ * nothing here passes or fails.
+ *   1. in process: each stage against reading the same files' bytes;
+ *   2. as a process, what a user runs (`node dist/cli/main.js`, built by `npm run bench`):
+ *      image-only and full scans at 1 and N jobs, against pefile parsing the same files when
+ *      python3 has pefile (Debian: python3-pefile);
+ *   3. cold start: `--version` and a one-file scan, against `node -e 0`.
+ * BENCH_ROUNDS (default 5) and BENCH_RUNS (default 3) set the repetitions; medians are shown.
  */
-import { createHash } from 'node:crypto';
+import '../src/cli/node-digests.js';
+import { availableParallelism } from 'node:os';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { findCallSitesFresh } from '../src/analysis/call-sites.js';
-import { analyze, parsePe, rules } from '../src/index.js';
-import { corpusDir } from '../test/helpers/paths.js';
+import { analyze, parsePe } from '../src/index.js';
+import { corpusDir, imageFixtures, repoRoot } from '../test/helpers/paths.js';
+import { median, pythonWithPefile, timeCommand } from './process.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const CLI = join(repoRoot, 'dist', 'cli', 'main.js');
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -20,78 +30,115 @@ function listFiles(dir: string): string[] {
   });
 }
 
-interface Stage {
+interface Row {
   name: string;
-  run: (path: string) => void;
+  seconds: number;
+  note?: string;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
-
-function measure(files: string[], stage: Stage): number {
-  const times: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const t0 = performance.now();
-    for (const f of files) stage.run(f);
-    times.push((performance.now() - t0) / 1000);
+function table(title: string, rows: Row[], files: number, mib: number, baseline: Row, ratioLabel: string): void {
+  console.log(`\n${title}`);
+  console.log('stage'.padEnd(44) + 'seconds'.padStart(9) + 'files/s'.padStart(9) + 'MiB/s'.padStart(8) + ratioLabel.padStart(22));
+  for (const r of rows) {
+    console.log(
+      r.name.padEnd(44) +
+        r.seconds.toFixed(3).padStart(9) +
+        (files / r.seconds).toFixed(0).padStart(9) +
+        (mib / r.seconds).toFixed(1).padStart(8) +
+        `${(r.seconds / baseline.seconds).toFixed(2)}x`.padStart(22) +
+        (r.note ? `  ${r.note}` : ''),
+    );
   }
-  return median(times);
 }
 
-const NO_HASH = '0'.repeat(64);
-const imageRules = rules.filter((r) => !r.meta.requiresCode);
+// ---- 1. in process ----------------------------------------------------------------------
 
-function callSites(path: string, strategy: 'targeted' | 'full'): number {
-  const parsed = parsePe(readFileSync(path));
-  return parsed.ok ? (findCallSitesFresh(parsed.image, strategy)?.sites.length ?? 0) : 0;
+function inProcess(files: string[]): Row[] {
+  const callSites = (path: string, strategy: 'targeted' | 'full'): void => {
+    const parsed = parsePe(readFileSync(path));
+    if (parsed.ok) findCallSitesFresh(parsed.image, strategy);
+  };
+  const stages: Array<{ name: string; run: (path: string) => void }> = [
+    { name: 'read bytes (baseline)', run: (p) => void readFileSync(p) },
+    { name: 'read + image checks only (--image-only)', run: (p) => void analyze(readFileSync(p), { path: p, imageOnly: true }) },
+    // Call sites found by scanning for references to the IAT slots, then decoding only the
+    // functions that hold them (what the rules use) — against decoding every function.
+    { name: 'read + find API calls (targeted)', run: (p) => callSites(p, 'targeted') },
+    { name: 'read + find API calls (decode all)', run: (p) => callSites(p, 'full') },
+    { name: 'read + sha256 + all rules (= scan, 1 job)', run: (p) => void analyze(readFileSync(p), { path: p }) },
+  ];
+  for (const s of stages) s.run(files[0] as string); // warm up JIT and caches
+  return stages.map((s) => {
+    const times: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const t0 = performance.now();
+      for (const f of files) s.run(f);
+      times.push((performance.now() - t0) / 1000);
+    }
+    return { name: s.name, seconds: median(times) };
+  });
 }
 
-export const stages: Stage[] = [
-  { name: 'read bytes (baseline)', run: (p) => void readFileSync(p) },
-  {
-    name: 'read + image rules only',
-    run: (p) => void analyze(readFileSync(p), { path: p, sha256: NO_HASH, rules: imageRules }),
-  },
-  {
-    // Call sites found by first scanning for references to the IAT slots, then decoding
-    // only the functions that hold them (what the rules use).
-    name: 'read + find API calls (targeted)',
-    run: (p) => void callSites(p, 'targeted'),
-  },
-  {
-    // The same call sites found by decoding every function of the image.
-    name: 'read + find API calls (decode all)',
-    run: (p) => void callSites(p, 'full'),
-  },
-  { name: 'read + full analysis (all rules)', run: (p) => void analyze(readFileSync(p), { path: p, sha256: NO_HASH }) },
-  {
-    // What `hvci scan` does per file (sha256 by node:crypto, as in src/cli).
-    name: 'read + sha256 + all rules (= scan)',
-    run: (p) => {
-      const b = readFileSync(p);
-      analyze(b, { path: p, sha256: createHash('sha256').update(b).digest('hex') });
-    },
-  },
-];
+// ---- 2. as a process --------------------------------------------------------------------
+
+function asProcess(files: string[], jobs: number): { rows: Row[]; baseline: Row | undefined } {
+  const scan = (...args: string[]) => timeCommand(process.execPath, [CLI, 'scan', '-q', '--fail-on', 'none', ...args, corpusDir], RUNS);
+  const rows: Row[] = [];
+  const python = pythonWithPefile();
+  let baseline: Row | undefined;
+  if (python) {
+    const t = timeCommand(python, [join(repoRoot, 'bench', 'pefile-parse.py'), ...files], RUNS);
+    baseline = { name: 'pefile: headers, imports, relocations (python)', seconds: t.seconds };
+    rows.push(baseline);
+  }
+  const add = (name: string, args: string[]) => {
+    const t = scan(...args);
+    rows.push({ name, seconds: t.seconds, ...(t.status !== 0 ? { note: `(exit ${t.status})` } : {}) });
+  };
+  add('hvci scan --image-only --jobs 1', ['--image-only', '--jobs', '1']);
+  add(`hvci scan --image-only (--jobs ${jobs})`, ['--image-only']);
+  add('hvci scan --jobs 1', ['--jobs', '1']);
+  add(`hvci scan (--jobs ${jobs})`, []);
+  return { rows, baseline };
+}
+
+// ---- 3. cold start ----------------------------------------------------------------------
+
+function coldStart(): Row[] {
+  const runs = Math.max(RUNS, 10);
+  const one = join(imageFixtures, 'clean_driver.x64.mingw.sys');
+  return [
+    { name: 'node -e 0 (baseline)', seconds: timeCommand(process.execPath, ['-e', '0'], runs).seconds },
+    { name: 'hvci --version', seconds: timeCommand(process.execPath, [CLI, '--version'], runs).seconds },
+    { name: 'hvci rules', seconds: timeCommand(process.execPath, [CLI, 'rules'], runs).seconds },
+    { name: 'hvci scan one.sys', seconds: timeCommand(process.execPath, [CLI, 'scan', one], runs).seconds },
+  ];
+}
 
 function main(): void {
   const files = listFiles(corpusDir);
   const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
-  const mb = bytes / (1024 * 1024);
-  console.log(`corpus: ${files.length} files, ${mb.toFixed(1)} MiB (${corpusDir}); median of ${ROUNDS} rounds`);
-  for (const s of stages) s.run(files[0] as string); // warm up JIT and caches
-  const results = stages.map((s) => ({ name: s.name, seconds: measure(files, s) }));
-  const base = (results[0] as { seconds: number }).seconds;
-  console.log('stage'.padEnd(38) + 'files/s'.padStart(10) + 'MiB/s'.padStart(10) + 'time vs baseline'.padStart(18));
-  for (const r of results) {
-    console.log(
-      r.name.padEnd(38) +
-        (files.length / r.seconds).toFixed(0).padStart(10) +
-        (mb / r.seconds).toFixed(1).padStart(10) +
-        `${(r.seconds / base).toFixed(2)}x`.padStart(18),
-    );
+  const mib = bytes / (1024 * 1024);
+  const jobs = availableParallelism();
+  console.log(`corpus: ${files.length} files, ${mib.toFixed(1)} MiB (${corpusDir}); ${jobs} cores; medians of ${ROUNDS} rounds in process, ${RUNS} runs as a process`);
+
+  const inside = inProcess(files);
+  table('1. In process (src via tsx)', inside, files.length, mib, inside[0] as Row, 'time vs read');
+
+  const { rows, baseline } = asProcess(files, jobs);
+  if (baseline) {
+    table('2. As a process (node dist/cli/main.js), against pefile', rows, files.length, mib, baseline, 'time vs pefile');
+    console.log('   (below 1.00x: faster than pefile parsing the same files)');
+  } else {
+    table('2. As a process (node dist/cli/main.js)', rows, files.length, mib, rows[0] as Row, 'time vs first row');
+    console.log('   pefile not found: apt-get install python3-pefile to compare with it');
+  }
+
+  const cold = coldStart();
+  console.log('\n3. Cold start (median of 10 runs)');
+  const node = (cold[0] as Row).seconds;
+  for (const r of cold) {
+    console.log(r.name.padEnd(44) + `${(r.seconds * 1000).toFixed(0)} ms`.padStart(10) + `${((r.seconds - node) * 1000).toFixed(0)} ms over node`.padStart(22));
   }
 }
 
