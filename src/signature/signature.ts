@@ -1,4 +1,3 @@
-import { bytesToHex } from '@noble/hashes/utils.js';
 import { hex, type PeImage, type PeIssue } from '../pe/index.js';
 import {
   child,
@@ -16,12 +15,14 @@ import {
   oidOf,
   sameEncoding,
   timeOf,
-  UNIVERSAL,
+  hexOf as bytesToHex,
+  isOctetString,
+  textOf,
 } from './der.js';
 import { type AuthenticodeHashes, authenticodeHashes, type DigestName, imageDigest, tbsHashes } from './hashes.js';
 
 /**
- * What the Authenticode signature says, read with asn1js (der.ts). This is description, not
+ * What the Authenticode signature says, read with our DER reader (der.ts). This is description, not
  * verification: nothing here checks a signature value, a chain's trust or revocation.
  * `digestMatches` only compares the image hash the signature carries with the one we
  * compute, which tells whether the file was changed after signing.
@@ -266,7 +267,7 @@ function findPageHashes(node: Node | undefined, depth = 0): SignatureInfo['pageH
     return undefined;
   }
   const bytes = contentBytes(node);
-  if (node.idBlock.tagClass === UNIVERSAL && node.idBlock.tagNumber === 4 && bytes && bytes.length > 2) {
+  if (isOctetString(node) && bytes && bytes.length > 2) {
     const inner = decodeWhole(bytes);
     if (inner) return findPageHashes(inner, depth + 1);
   }
@@ -373,9 +374,11 @@ function nameOf(name: Node): string {
 }
 
 /** Certificate strings reach terminals: control characters are shown as \uNNNN. */
-function valueText(value: unknown): string {
-  const v = (value as { valueBlock?: { value?: unknown; valueHexView?: Uint8Array } } | undefined)?.valueBlock;
-  const text = typeof v?.value === 'string' ? v.value : v?.valueHexView ? `#${bytesToHex(v.valueHexView)}` : '';
+function valueText(value: Node | undefined): string {
+  return safeText(textOf(value));
+}
+
+function safeText(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
@@ -392,12 +395,12 @@ function programNameOf(signerInfo: Node): string | undefined {
   const bytes = contentBytes(str);
   if (!bytes) return undefined;
   let text = '';
-  if (str.idBlock.tagNumber === 0) {
+  if (str.tag === 0) {
     for (let i = 0; i + 1 < bytes.length; i += 2) text += String.fromCharCode(((bytes[i] as number) << 8) | (bytes[i + 1] as number));
   } else {
     for (const b of bytes) text += String.fromCharCode(b);
   }
-  return valueText({ valueBlock: { value: text.replace(/\0+$/, '') } });
+  return safeText(text.replace(/\0+$/, ''));
 }
 
 /** An RFC 3161 timestamp token (Microsoft's unsigned attribute) or a PKCS#9 countersignature's signing time. */
