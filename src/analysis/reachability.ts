@@ -39,27 +39,46 @@ function reached(model: CodeModel, fn: CodeFunction, depth: number, visiting: Se
 }
 
 /**
- * A byte scan for rel32 branches (E8 call, E9 jmp, 0F 8x jcc) and x64 RIP-relative operands
- * (ModRM mod=00 rm=101) that name `target`, each confirmed with the decoder inside a reached
- * function: the referencing instruction must be one that function really decodes.
+ * Where each sweep function's start is named in code: a byte scan for rel32 branches (E8 call,
+ * E9 jmp, 0F 8x jcc) and x64 RIP-relative operands (ModRM mod=00 rm=101), done once per
+ * image for all sweep functions together (one scan per function was quadratic: a fuzzed DLL
+ * with thousands of gap functions took 7 s). Candidates are instruction starts, in scan order,
+ * still to be confirmed with the decoder.
  */
-function referencedByReachedCode(model: CodeModel, target: number, depth: number, visiting: Set<number>): boolean {
-  for (const { rva, bytes } of model.codeSections()) {
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i + 5 <= bytes.length; i++) {
-      const b = bytes[i] as number;
-      let starts: number[] = [];
-      if ((b === 0xe8 || b === 0xe9) && rva + i + 5 + dv.getInt32(i + 1, true) === target) starts = [rva + i];
-      else if (b === 0x0f && i + 6 <= bytes.length && ((bytes[i + 1] as number) & 0xf0) === 0x80 && rva + i + 6 + dv.getInt32(i + 2, true) === target) starts = [rva + i];
-      else if (model.bitness === 64 && (b & 0xc7) === 0x05) {
-        // The displacement is relative to the end of the instruction: an immediate may follow.
-        const disp = dv.getInt32(i + 1, true);
-        const end = rva + i + 5;
-        if (target - (end + disp) >= 0 && target - (end + disp) <= 4) starts = [rva + i - 1, rva + i - 2, rva + i - 3, rva + i - 4];
+function candidateReferences(model: CodeModel): Map<number, number[]> {
+  let refs = referenceCache.get(model);
+  if (refs) return refs;
+  refs = new Map();
+  const sweepStarts = new Set(model.functions.functions.filter((f) => f.source === 'sweep').map((f) => f.start));
+  const add = (target: number, starts: number[]) => {
+    if (!sweepStarts.has(target)) return;
+    const list = (refs as Map<number, number[]>).get(target);
+    if (list) list.push(...starts);
+    else (refs as Map<number, number[]>).set(target, [...starts]);
+  };
+  if (sweepStarts.size > 0) {
+    for (const { rva, bytes } of model.codeSections()) {
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let i = 0; i + 5 <= bytes.length; i++) {
+        const b = bytes[i] as number;
+        if (b === 0xe8 || b === 0xe9) add(rva + i + 5 + dv.getInt32(i + 1, true), [rva + i]);
+        else if (b === 0x0f && i + 6 <= bytes.length && ((bytes[i + 1] as number) & 0xf0) === 0x80) add(rva + i + 6 + dv.getInt32(i + 2, true), [rva + i]);
+        else if (model.bitness === 64 && (b & 0xc7) === 0x05) {
+          // The displacement is relative to the end of the instruction: an immediate may follow.
+          const named = rva + i + 5 + dv.getInt32(i + 1, true);
+          for (let k = 0; k <= 4; k++) add(named + k, [rva + i - 1, rva + i - 2, rva + i - 3, rva + i - 4]);
+        }
       }
-      for (const start of starts) if (confirmedReference(model, start, target, depth, visiting)) return true;
     }
   }
+  referenceCache.set(model, refs);
+  return refs;
+}
+
+const referenceCache = new WeakMap<CodeModel, Map<number, number[]>>();
+
+function referencedByReachedCode(model: CodeModel, target: number, depth: number, visiting: Set<number>): boolean {
+  for (const start of candidateReferences(model).get(target) ?? []) if (confirmedReference(model, start, target, depth, visiting)) return true;
   return false;
 }
 
@@ -76,14 +95,21 @@ function confirmedReference(model: CodeModel, start: number, target: number, dep
 
 /** A DIR64/HIGHLOW relocation in a non-executable section whose pointer is `target`. */
 function relocatedPointerOutsideCode(model: CodeModel, target: number): boolean {
-  const image = model.image;
-  const base = model.imageBase;
-  for (const r of image.baseRelocations.entries) {
-    if (r.type !== 3 && r.type !== 10) continue;
-    const section = image.space.sectionAt(r.rva);
-    if (!section || isExecutable(section)) continue;
-    const value = r.type === 3 ? BigInt(image.space.u32(r.rva) ?? 0) : image.space.u64(r.rva);
-    if (value !== undefined && value - base === BigInt(target)) return true;
+  let targets = pointerCache.get(model);
+  if (!targets) {
+    targets = new Set();
+    const image = model.image;
+    const base = model.imageBase;
+    for (const r of image.baseRelocations.entries) {
+      if (r.type !== 3 && r.type !== 10) continue;
+      const section = image.space.sectionAt(r.rva);
+      if (!section || isExecutable(section)) continue;
+      const value = r.type === 3 ? BigInt(image.space.u32(r.rva) ?? 0) : image.space.u64(r.rva);
+      if (value !== undefined && value >= base && value - base < 0x100000000n) targets.add(Number(value - base));
+    }
+    pointerCache.set(model, targets);
   }
-  return false;
+  return targets.has(target);
 }
+
+const pointerCache = new WeakMap<CodeModel, Set<number>>();

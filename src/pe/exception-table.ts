@@ -1,6 +1,7 @@
 import { hex } from './bytes.js';
 import type { AddressSpace } from './address-space.js';
 import { DirectoryIndex } from './constants.js';
+import { virtualExtent } from './sections.js';
 
 /** One .pdata entry: x64 RUNTIME_FUNCTION (12 bytes) or ARM64 (8 bytes). */
 export interface RuntimeFunction {
@@ -24,6 +25,17 @@ export function parseExceptionTable(space: AddressSpace, machine: number): Runti
   const out: RuntimeFunction[] = [];
   for (let i = 0; i < count; i++) {
     const at = dir.virtualAddress + i * entrySize;
+    const section = space.offsetOf(at, 1) === undefined ? space.sectionAt(at) : undefined;
+    if (section) {
+      // Zero fill (a directory claiming far more than the file holds) holds only empty
+      // entries, which are skipped: jump to the last entry that may reach past it instead of
+      // reading up to a million zeros.
+      const last = Math.floor((section.virtualAddress + virtualExtent(section) - dir.virtualAddress) / entrySize);
+      if (last > i) {
+        i = last - 1;
+        continue;
+      }
+    }
     const begin = space.u32(at);
     const second = space.u32(at + 4);
     const third = isX64 ? space.u32(at + 8) : 0;

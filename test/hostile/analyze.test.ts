@@ -13,7 +13,18 @@ import { authenticodeLayout } from '../../src/pe/authenticode.js';
 import { parsePe } from '../../src/pe/index.js';
 import { defineRule } from '../../src/rules/types.js';
 import { imageFixtures } from '../helpers/paths.js';
-import { callChain, hostileInputs, importsInCode, relocationsInZeroFill, manyAllocatorCalls, manyBranches, manyStraddlingRelocations, overlappingSections } from './inputs.js';
+import {
+  callChain,
+  hostileInputs,
+  importsInCode,
+  manyAllocatorCalls,
+  manyBranches,
+  manyStraddlingRelocations,
+  manySweepFunctions,
+  overlappingSections,
+  pdataInZeroFill,
+  relocationsInZeroFill,
+} from './inputs.js';
 
 describe('hostile inputs: each file becomes a report', () => {
   for (const h of hostileInputs.filter((x) => x.fast)) {
@@ -160,5 +171,23 @@ describe('analyze() never throws', () => {
     assert.equal(broken.status, 'error');
     assert.equal(broken.errorCode, 'INTERNAL_ERROR');
     assert.ok(broken.error && !broken.error.includes('\n'));
+  });
+});
+
+describe('quadratic work found by npm run fuzz', () => {
+  it('20,000 unreached sweep functions: one reference scan for all of them, no finding from unreached code', () => {
+    const report = analyze(manySweepFunctions(20_000), { path: 'sweep' });
+    assert.equal(report.status, 'analyzed');
+    assert.equal(report.incompleteAnalysis, undefined, JSON.stringify(report.incompleteAnalysis));
+    assert.deepEqual(report.findings.filter((f) => f.ruleId === 'cr0-write'), []);
+  });
+  it('the same functions with .pdata entries are reached and reported (so the test above proves something)', () => {
+    const report = analyze(manySweepFunctions(3, true), { path: 'reached' });
+    assert.equal(report.findings.filter((f) => f.ruleId === 'cr0-write').length, 3);
+  });
+  it('an exception directory over 12 MiB of zero fill reads as no entries beyond the real one', () => {
+    const report = analyze(pdataInZeroFill(), { path: 'pdata' });
+    assert.equal(report.status, 'analyzed');
+    assert.equal(report.incompleteAnalysis, undefined);
   });
 });

@@ -174,6 +174,46 @@ export function relocationsInZeroFill(): Uint8Array {
   return bytes;
 }
 
+/** The section header named `name` (8 bytes, NUL-padded): its VirtualAddress. */
+function sectionRva(bytes: Uint8Array, name: string): number {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const table = 0x40 + 24 + 0xf0;
+  for (let i = 0; i < dv.getUint16(0x40 + 6, true); i++) {
+    const at = table + 40 * i;
+    const text = String.fromCharCode(...bytes.subarray(at, at + 8)).replace(/\0+$/, '');
+    if (text === name) return dv.getUint32(at + 12, true);
+  }
+  throw new Error(`no section ${name}`);
+}
+
+/** An exception directory (.pdata) claiming 12 MiB — a million entries — of a .bss section's zero fill. */
+export function pdataInZeroFill(): Uint8Array {
+  const bytes = buildDriver({ imports: [ALLOC], code: () => Uint8Array.of(0x31, 0xc0, 0xc3), pdata: [[0, 3]], bssSize: 12 * 1024 * 1024 });
+  const dv = new DataView(bytes.buffer);
+  const dirs = 0x40 + 24 + 112;
+  dv.setUint32(dirs + 3 * 8, sectionRva(bytes, '.bss'), true);
+  dv.setUint32(dirs + 3 * 8 + 4, 12 * 1024 * 1024, true);
+  return bytes;
+}
+
+/**
+ * x64 code with .pdata for its first function only, then `n` leaf functions in the gap, each
+ * `mov cr0, rax; ret` and int3 padding: n functions found by sweeping, none of them reached
+ * (with `inPdata`, each has a .pdata entry instead, so each is reached).
+ */
+export function manySweepFunctions(n: number, inPdata = false): Uint8Array {
+  return buildDriver({
+    imports: [ALLOC],
+    code: () => {
+      const out: number[] = [0x31, 0xc0, 0xc3, 0xcc];
+      for (let i = 0; i < n; i++) out.push(0x0f, 0x22, 0xc0, 0xc3, 0xcc);
+      return Uint8Array.from(out);
+    },
+    // inPdata: one .pdata entry per function, so each is reached.
+    pdata: [[0, 3], ...(inPdata ? Array.from({ length: n }, (_, i) => [4 + 5 * i, 8 + 5 * i] as [number, number]) : [])],
+  });
+}
+
 /** `n` section headers whose raw data all cover the whole file (Authenticode would hash it n times). */
 export function overlappingSections(n: number): Uint8Array {
   const base = buildDriver({ imports: [ALLOC], code: () => Uint8Array.of(0x31, 0xc0, 0xc3) });
@@ -207,6 +247,8 @@ export const hostileInputs: HostileInput[] = [
   { name: 'overlapping-sections-20000.sys', item: 3, what: '20,000 sections each covering the whole file', fast: true, bytes: () => overlappingSections(20_000) },
   { name: 'imports-in-code.sys', item: 3, what: 'an import directory inside a call-next chain', fast: true, bytes: importsInCode },
   { name: 'relocations-in-zero-fill.sys', item: 3, what: 'a relocation block over 2 GiB of zero fill', fast: true, bytes: relocationsInZeroFill },
+  { name: 'pdata-in-zero-fill.sys', item: 3, what: 'an exception directory over 12 MiB of zero fill', fast: true, bytes: pdataInZeroFill },
+  { name: 'sweep-functions-20000.sys', item: 3, what: '20,000 unreached leaf functions between .pdata entries', fast: true, bytes: () => manySweepFunctions(20_000) },
   { name: 'escape-section-names.sys', item: 6, what: 'section names that are terminal escapes', fast: true, bytes: escapeSectionNames },
   { name: 'bidi-wx-section.sys', item: 6, what: 'a W+X section named with U+202E', fast: true, bytes: bidiWxSection },
 ];
