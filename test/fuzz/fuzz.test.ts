@@ -17,3 +17,17 @@ describe('fuzz (seed 1, 250 mutated inputs from fixtures, corpus and small hosti
     assert.ok(result.rejected > 5, `${result.rejected} rejected`);
   });
 });
+
+describe('HVCI_FUZZ_SHARD: N shards run exactly the inputs of one run', () => {
+  it('shards 1/3, 2/3 and 3/3 of 12 inputs are the 12 inputs of the unsharded run, each once', () => {
+    const names = (shard?: { index: number; count: number }) => {
+      const seen: string[] = [];
+      runFuzz({ count: 12, seed: 7, timeLimitMs: 10_000, maxSeedBytes: 8 * 1024, ...(shard ? { shard } : {}), onInput: (input) => seen.push(input) });
+      return seen;
+    };
+    const all = names();
+    assert.equal(all.length, 12);
+    const sharded = [1, 2, 3].flatMap((index) => names({ index, count: 3 }));
+    assert.deepEqual([...sharded].sort(), [...all].sort());
+  });
+});

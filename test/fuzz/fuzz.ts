@@ -25,6 +25,8 @@ export interface FuzzOptions {
   onProgress?: (done: number) => void;
   /** Analyse only these input numbers (the others are generated and skipped): to reproduce one. */
   only?: ReadonlySet<number>;
+  /** Analyse only inputs i with i % count === index - 1: N shards together are the same inputs as one run. */
+  shard?: { index: number; count: number };
   /** Called before each input is analysed (HVCI_FUZZ_TRACE: find the input that kills the process). */
   onInput?: (input: string, bytes: Uint8Array) => void;
   /** Called with each input that failed a check, to save it for a bug report. */
@@ -240,6 +242,7 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
     for (let k = 0; k < steps; k++) bytes = k === 0 ? mutate(bytes, r) : (pick(r, MUTATORS)[1])(bytes, r);
     const input = `#${i} ${seed.name} (${what}${steps > 1 ? ` +${steps - 1}` : ''})`;
     if (options.only && !options.only.has(i)) continue;
+    if (options.shard && i % options.shard.count !== options.shard.index - 1) continue;
     result.inputs++;
     const failures = result.uncaught.length + result.internalErrors.length + result.overLimit.length + result.invalidReports.length;
     options.onInput?.(input, bytes);

@@ -6,6 +6,8 @@
  *   HVCI_HOSTILE_FULL=1 also the full-size hostile inputs (50 MB call chain, 100 MB of code)
  *   HVCI_FUZZ_MAX_SEED_BYTES=N  only seed files up to N bytes (leaves out the slow hostile inputs)
  *   HVCI_FUZZ_ONLY=12,345  analyse only these input numbers (to reproduce a failure)
+ *   HVCI_FUZZ_SHARD=K/N  analyse only every Nth input, starting at the Kth: N processes with
+ *                      the same seed and count run exactly the inputs of one run, on N cores
  *   HVCI_FUZZ_SAVE=DIR  write every input that failed a check to DIR
  *   HVCI_FUZZ_TRACE=FILE  name each input on stderr and write its bytes to FILE before analysing it
  *                      (to catch one that kills the process)
@@ -13,6 +15,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import '../../src/cli/node-digests.js'; // native digests, as the CLI analyses
 import { runFuzz } from './fuzz.js';
 
 const count = Number(process.env.HVCI_FUZZ_COUNT ?? 2000);
@@ -21,6 +24,9 @@ const timeLimitMs = Number(process.env.HVCI_FUZZ_LIMIT_MS ?? 10_000);
 const full = process.env.HVCI_HOSTILE_FULL === '1';
 const maxSeedBytes = process.env.HVCI_FUZZ_MAX_SEED_BYTES ? Number(process.env.HVCI_FUZZ_MAX_SEED_BYTES) : undefined;
 const only = process.env.HVCI_FUZZ_ONLY ? new Set(process.env.HVCI_FUZZ_ONLY.split(',').map(Number)) : undefined;
+const shardMatch = /^(\d+)\/(\d+)$/.exec(process.env.HVCI_FUZZ_SHARD ?? '');
+const shard = shardMatch ? { index: Number(shardMatch[1]), count: Number(shardMatch[2]) } : undefined;
+if (process.env.HVCI_FUZZ_SHARD && (!shard || shard.index < 1 || shard.index > shard.count)) throw new Error('HVCI_FUZZ_SHARD must be K/N with 1 <= K <= N');
 const saveDir = process.env.HVCI_FUZZ_SAVE;
 if (saveDir) mkdirSync(saveDir, { recursive: true });
 const started = performance.now();
@@ -32,6 +38,7 @@ const result = runFuzz({
   full,
   ...(maxSeedBytes ? { maxSeedBytes } : {}),
   ...(only ? { only } : {}),
+  ...(shard ? { shard } : {}),
   ...(process.env.HVCI_FUZZ_TRACE
     ? {
         onInput: (input: string, bytes: Uint8Array) => {
@@ -57,7 +64,7 @@ list('over the limit', result.overLimit);
 list('invalid report', result.invalidReports);
 process.stdout.write(
   [
-    `fuzz: seed ${seed}, ${result.seeds} seed files, ${result.inputs} mutated inputs in ${seconds} s`,
+    `fuzz: seed ${seed}${shard ? `, shard ${shard.index}/${shard.count} of ${count}` : ''}, ${result.seeds} seed files, ${result.inputs} mutated inputs in ${seconds} s`,
     `  analysed ${result.analyzed}, rejected as malformed ${result.rejected}, incomplete (budget) ${result.incomplete}`,
     `  uncaught exceptions ${result.uncaught.length}, internal errors ${result.internalErrors.length}, over ${timeLimitMs} ms ${result.overLimit.length}, invalid reports ${result.invalidReports.length}`,
     `  slowest input ${Math.round(result.slowestMs)} ms`,
