@@ -2,10 +2,12 @@
  * The analysis worker: the same core as the CLI (src/index.ts), with the decoder's
  * WebAssembly loaded from the page's own origin. The page stays responsive while it works.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { analyze, decoderReady, rules, TOOL_NAME, TOOL_VERSION } from '../../src/index.js';
 import { htmlWriter } from '../../src/report/html.js';
 import { jsonWriter } from '../../src/report/json.js';
-import type { FileReport, ScanReport } from '../../src/report/model.js';
+import { errorFileReport, type FileReport, type ScanReport } from '../../src/report/model.js';
 import { sarifWriter } from '../../src/report/sarif.js';
 import { SummaryCounter } from '../../src/report/summary.js';
 import { renderWith } from '../../src/report/writer.js';
@@ -32,7 +34,14 @@ onmessage = async (event: MessageEvent<ToWorker>) => {
       post({ type: 'skipped', id: message.id });
       return;
     }
-    await decoderReady();
+    try {
+      await decoderReady();
+    } catch (e) {
+      // Without the decoder no file can be analysed: each says so in one line.
+      const reason = `the disassembler could not be loaded: ${e instanceof Error ? e.message : String(e)}`;
+      post({ type: 'analyzed', id: message.id, report: errorFileReport({ path: message.name, sha256: bytesToHex(sha256(bytes)), size: bytes.byteLength }, 'DECODER_UNAVAILABLE', reason) });
+      return;
+    }
     post({ type: 'analyzed', id: message.id, report: analyze(bytes, { path: message.name }) });
     return;
   }
