@@ -29,6 +29,7 @@ const shots = join(repoRoot, 'test-output', 'web');
 const WX = join(imageFixtures, 'wx_section.x64.mingw.sys');
 const POOL = join(callFixtures, 'pool.x64.mingw-O0.sys');
 const CLEAN = join(imageFixtures, 'clean_driver.x64.clang.sys');
+const USER_DLL = join(imageFixtures, 'user_dll.x64.mingw.sys');
 const MALFORMED = join(work, 'truncated.sys');
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.png': 'image/png', '.svg': 'image/svg+xml' };
@@ -171,6 +172,16 @@ describe('the page in a real browser', { skip: noBrowser }, () => {
     await page.screenshot({ path: join(shots, 'fixtures-full.png'), fullPage: true });
     assert.ok(statSync(png).size > 20_000, 'screenshot written');
     assert.ok(requests.every((u) => u.startsWith(`${origin}/`)), `no request beyond the page origin: ${requests.join(' ')}`);
+    await page.close();
+  });
+
+  it('a user-mode DLL named .sys: one line saying it is not a kernel driver, its details folded away', async () => {
+    const page = await openPage();
+    await page.setInputFiles('#pick-files', [USER_DLL]);
+    await waitDone(page, 1);
+    const line = page.locator('li.one-liner', { hasText: base(USER_DLL) });
+    assert.match((await line.textContent()) ?? '', /user-mode DLL, not a kernel driver/);
+    assert.equal(await page.locator(`article.card[data-file="${base(USER_DLL)}"] details:not([open]) svg.map`).count(), 1);
     await page.close();
   });
 
