@@ -6,6 +6,7 @@ import { classify } from './analysis/image-kind.js';
 import { packedSectionAt } from './analysis/packed.js';
 import { hex, parsePe, type PeImage, rights } from './pe/index.js';
 import { assignFingerprints } from './report/fingerprint.js';
+import { codeAroundIn } from './analysis/call-site-code.js';
 import { BudgetExceeded, type BudgetLimits } from './analysis/budget.js';
 import type { CallSiteAnalysis, CheckedCallSummary, FileReport, Finding, ImageFacts, IncompleteAnalysis } from './report/model.js';
 import { errorFileReport, MORE_LIKE_THIS, verdictOf } from './report/model.js';
@@ -87,7 +88,7 @@ function analyzeParsed(bytes: Uint8Array, base: ReportBase, options: AnalyzeOpti
       checked = guarded(incomplete, 'checked-calls', undefined, () => checkedCalls(image));
     }
     const withFingerprints = guarded(incomplete, 'fingerprints', undefined, () => {
-      assignFingerprints(findings, image);
+      assignFingerprints(findings, codeAroundIn(image));
       return true;
     });
     if (!withFingerprints) assignFingerprints(findings);

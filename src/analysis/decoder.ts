@@ -20,7 +20,7 @@ import {
   Mnemonic,
   OpKind,
   Register,
-} from 'iced-x86';
+} from './iced.js';
 
 export type Bitness = 32 | 64;
 

@@ -13,6 +13,7 @@ import { ExitCode, type FailOn, SummaryCounter } from '../report/summary.js';
 import { visible } from '../report/terminal-safe.js';
 import { textWriter } from '../report/text.js';
 import type { ReportWriter } from '../report/writer.js';
+import { rules } from '../rules/index.js';
 import { parseTargetOs, TARGET_OS_NAMES, type TargetOs } from '../rules/target-os.js';
 import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { checkOutputPath, fileSink, OutputPathError, renderFileSafely, type ReportSink, sarifPaths, stdoutSink } from './output.js';
@@ -145,7 +146,7 @@ function reportWriter(flags: ScanFlags, color: boolean): ReportWriter {
     case 'jsonl':
       return jsonlWriter();
     case 'sarif':
-      return sarifWriter(sarifPaths(flags.root ?? process.cwd()));
+      return sarifWriter({ ...sarifPaths(flags.root ?? process.cwd()), rules });
     case 'html':
       return htmlWriter();
     default:

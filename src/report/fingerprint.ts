@@ -17,9 +17,6 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import { CodeModel, codeModelOf } from '../analysis/code-model.js';
-import type { Insn, Operand } from '../analysis/decoder.js';
-import type { PeImage } from '../pe/index.js';
 import type { Finding } from './model.js';
 
 /** Bumped when the recipe changes, so old baselines are recognised as such. */
@@ -29,14 +26,17 @@ export const SARIF_FINGERPRINT_KEY = `hvci/${FINGERPRINT_VERSION}`;
 
 /** Argument names whose values move with the layout (addresses, sizes, offsets) or the options. */
 const UNSTABLE_ARGUMENT = /(^|[a-z])(rva|va|offset|address|size|consequence|target|base)$/i;
-/** How many instructions before the call are part of the call-site hash. */
-const WINDOW = 6;
+/**
+ * The normalised code around a call site (analysis/call-site-code.ts), given by the analysis:
+ * fingerprints are computed while the image is analysed, and this module decodes nothing.
+ */
+export type CodeAround = (callRva: number) => string | undefined;
 
 /** Sets `fingerprint` on every finding of one file. */
-export function assignFingerprints(findings: Finding[], image?: PeImage): void {
+export function assignFingerprints(findings: Finding[], codeAround?: CodeAround): void {
   const seen = new Map<string, number>();
   for (const f of findings) {
-    const base = baseFingerprint(f, image);
+    const base = baseFingerprint(f, codeAround);
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
     f.fingerprint = n === 1 ? base : `${base}:${n}`;
@@ -44,14 +44,14 @@ export function assignFingerprints(findings: Finding[], image?: PeImage): void {
 }
 
 /** The fingerprint of one finding, before occurrence numbering. */
-export function baseFingerprint(f: Finding, image?: PeImage): string {
+export function baseFingerprint(f: Finding, codeAround?: CodeAround): string {
   const parts = [`rule=${f.ruleId}`, `msg=${f.messageId}`];
   if (f.section !== undefined) parts.push(`section=${f.section}`);
   const api = f.evidence?.api;
   if (typeof api === 'string') {
     // Call sites: message arguments name functions sub_<rva> and origins by address, so
     // only the evidence that describes the call itself goes in.
-    parts.push(`api=${api}`, ...callSiteParts(f, image));
+    parts.push(`api=${api}`, ...callSiteParts(f, codeAround));
   } else {
     const sectionEvidence = f.evidence?.section as { characteristics?: unknown } | undefined;
     if (typeof sectionEvidence?.characteristics === 'string') parts.push(`characteristics=${sectionEvidence.characteristics}`);
@@ -67,7 +67,7 @@ function withoutAddresses(text: string): string {
   return text.replace(/\bsub_[0-9a-f]+\b/gi, 'sub_*').replace(/\b0x[0-9a-f]{4,}\b/gi, 'ADDR');
 }
 
-function callSiteParts(f: Finding, image: PeImage | undefined): string[] {
+function callSiteParts(f: Finding, codeAround: CodeAround | undefined): string[] {
   const ev = f.evidence ?? {};
   const parts: string[] = [];
   const argument = (ev.argument as { name?: unknown } | undefined)?.name;
@@ -79,67 +79,11 @@ function callSiteParts(f: Finding, image: PeImage | undefined): string[] {
   if (ev.inlineMacro !== undefined) parts.push(`inline=${String(ev.inlineMacro)}`);
   const fn = ev.function;
   if (typeof fn === 'string' && !/^sub_[0-9a-f]+$/i.test(fn)) parts.push(`function=${fn}`);
-  if (image && f.rva !== undefined) {
-    const code = normalisedCodeAround(image, f.rva);
+  if (codeAround && f.rva !== undefined) {
+    const code = codeAround(f.rva);
     if (code !== undefined) parts.push(`code=${hash(code)}`);
   }
   return parts;
-}
-
-/**
- * The call instruction and up to WINDOW instructions before it in the same function, as
- * text with addresses blanked: "mov ecx,0x0 | call [IMPORT ExAllocatePoolWithTag]".
- * Undefined when the image has no decodable code at that RVA.
- */
-export function normalisedCodeAround(image: PeImage, callRva: number): string | undefined {
-  const m = codeModelOf(image);
-  if (!(m instanceof CodeModel)) return undefined;
-  const fn = m.functions.containing(callRva);
-  if (!fn) return undefined;
-  const code = m.code(fn);
-  const index = code.indexOf.get(callRva);
-  if (index === undefined) return undefined;
-  const base = image.optionalHeader.imageBase;
-  const ctx: NormaliseContext = {
-    slots: m.importSlots,
-    // An immediate inside the mapped image is an absolute address (x86), which moves.
-    isAddress: (v) => v >= base && v < base + BigInt(image.optionalHeader.sizeOfImage),
-  };
-  const insns = code.insns.slice(Math.max(0, index - WINDOW), index + 1);
-  return insns.map((insn) => normaliseInsn(insn, ctx)).join(' | ');
-}
-
-interface NormaliseContext {
-  slots: ReadonlyMap<number, { name: string }>;
-  isAddress(value: bigint): boolean;
-}
-
-function normaliseInsn(insn: Insn, ctx: NormaliseContext): string {
-  return `${insn.mnemonic} ${insn.operands.map((op) => normaliseOperand(op, ctx)).join(',')}`;
-}
-
-const FRAME_REGISTERS = new Set(['rsp', 'esp', 'rbp', 'ebp']);
-
-function normaliseOperand(op: Operand, ctx: NormaliseContext): string {
-  switch (op.kind) {
-    case 'reg':
-      return op.reg;
-    case 'imm':
-      // Constants (pool types, protections, tags, sizes) are what the code means.
-      return ctx.isAddress(op.value) ? 'ADDR' : `0x${op.value.toString(16)}`;
-    case 'branch':
-      return 'BRANCH';
-    case 'mem': {
-      if (op.target !== undefined) {
-        const slot = ctx.slots.get(op.target);
-        return slot ? `[IMPORT ${slot.name}]` : '[ADDR]';
-      }
-      const disp = op.base !== undefined && FRAME_REGISTERS.has(op.base) ? `+0x${op.disp.toString(16)}` : '+DISP';
-      return `[${op.base ?? ''}${op.index ? `+${op.index}*${op.scale}` : ''}${disp}]`;
-    }
-    default:
-      return '?';
-  }
 }
 
 function hash(text: string): string {

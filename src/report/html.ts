@@ -124,7 +124,8 @@ function verdictBadge(v: Verdict, file?: FileReport): string {
   return `<span class="badge v-${v}">${label}</span>`;
 }
 
-function fileSection(file: FileReport, index: number): string {
+/** One file's part of the report (the page in web/ shows each file with it). */
+export function fileSection(file: FileReport, index: number): string {
   const parts = [`<section class="file" id="file-${index}">`, `<h2>${verdictBadge(file.verdict, file)} <code>${esc(file.path)}</code></h2>`];
   if (file.status === 'error') {
     parts.push(`<p class="error">Could not be analysed: ${esc(file.error ?? 'unknown error')}</p></section>`);
@@ -346,3 +347,6 @@ li.s-error .sev { color: var(--red); } li.s-warning .sev { color: var(--amber); 
 pre { background: #f6f8fa; border-radius: 6px; padding: 8px 10px; overflow-x: auto; margin: 4px 0; }
 footer { color: var(--grey); font-size: 12px; margin-top: 24px; border-top: 1px solid #e0e0e0; padding-top: 8px; }
 `;
+
+/** The report's stylesheet (the page in web/ uses it for the file sections). */
+export { CSS as REPORT_CSS };

@@ -3,7 +3,8 @@
  * from the same ScanReport as the text and JSON reports. Pure: the CLI decides how file
  * paths become URIs (`locate`) and where the log goes.
  *
- * Shape (after BinSkim): `tool.driver.rules[]` from the rule registry's metadata; one result
+ * Shape (after BinSkim): `tool.driver.rules[]` from the rule metadata it is given (the
+ * renderer never imports the registry, so it does not pull the rules and the decoder in); one result
  * per finding with ruleId/ruleIndex/level, a message that stands on its own (text, plus
  * id + arguments against the rule's messageStrings), a physical location with a byte
  * region (a binary has no lines), RVA/section/function in the message and properties, and
@@ -13,7 +14,6 @@
  */
 import type * as Sarif from 'sarif';
 import { renderRuleDoc } from '../rules/docs.js';
-import { rules as registry } from '../rules/index.js';
 import type { RuleMeta, Severity } from '../rules/types.js';
 import { SARIF_FINGERPRINT_KEY } from './fingerprint.js';
 import type { FileReport, Finding, ScanReport } from './model.js';
@@ -33,8 +33,8 @@ export interface SarifOptions {
   locate?: (path: string) => SarifLocation;
   /** Absolute `file:` URI of the scan root, ending in "/" (originalUriBaseIds.SCANROOT). */
   rootUri?: string;
-  /** Rules to describe; default: every registered rule. */
-  rules?: readonly { meta: RuleMeta }[];
+  /** Rules to describe (their metadata; the CLI passes the registry's). */
+  rules: readonly { meta: RuleMeta }[];
   /** Base URL of the rule pages; `<id>.md` is appended. */
   helpBaseUri?: string;
 }
@@ -51,12 +51,12 @@ export function defaultHelpBaseUri(version: string): string {
 }
 
 /** Renders the scan as a SARIF 2.1.0 log (JSON text). */
-export function renderSarif(report: ScanReport, options: SarifOptions = {}): string {
+export function renderSarif(report: ScanReport, options: SarifOptions): string {
   return renderWith(sarifWriter(options), report);
 }
 
 /** The log as an object (tests, library users). */
-export function toSarif(report: ScanReport, options: SarifOptions = {}): Sarif.Log {
+export function toSarif(report: ScanReport, options: SarifOptions): Sarif.Log {
   return JSON.parse(renderSarif(report, options)) as Sarif.Log;
 }
 
@@ -65,9 +65,9 @@ export function toSarif(report: ScanReport, options: SarifOptions = {}): Sarif.L
  * file), the invocation with its notifications and the tool with its rules come after them —
  * key order means nothing in JSON, and a rule id met only in a finding still gets a descriptor.
  */
-export function sarifWriter(options: SarifOptions = {}): ReportWriter {
+export function sarifWriter(options: SarifOptions): ReportWriter {
   const locate = options.locate ?? ((path: string) => ({ uri: path.replace(/\\/g, '/') }));
-  const metas = (options.rules ?? registry).map((r) => r.meta);
+  const metas = options.rules.map((r) => r.meta);
   const ruleIndex = new Map(metas.map((m, i) => [m.id, i]));
   const artifacts: Sarif.Artifact[] = [];
   const artifactIndex = new Map<string, number>();

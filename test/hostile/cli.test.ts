@@ -230,10 +230,11 @@ describe('a renderer failure costs only the file it fails on', () => {
       const { analyze } = await import('../../src/analyze.js');
       const { jsonWriter } = await import('../../src/report/json.js');
       const { sarifWriter } = await import('../../src/report/sarif.js');
+      const { rules } = await import('../../src/rules/index.js');
       const files = [WX, CLEAN].map((p) => analyze(new Uint8Array(readFileSync(p)), { path: p }));
       // The first file's evidence cannot be serialised (a BigInt), as a bug might make it.
       (files[0]?.findings[0] as { evidence: Record<string, unknown> }).evidence = { bad: 1n };
-      const writer = format === 'json' ? jsonWriter() : sarifWriter();
+      const writer = format === 'json' ? jsonWriter() : sarifWriter({ rules });
       const parts = [writer.begin({ tool: { name: 'hvci', version: '0', informationUri: 'x' } })];
       const written = files.map((f) => renderFileSafely(writer, f));
       parts.push(...written.map((w) => w.text));

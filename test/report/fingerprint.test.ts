@@ -11,7 +11,8 @@ import { findImportCallSites } from '../../src/analysis/call-sites.js';
 import { CodeModel, codeModelOf } from '../../src/analysis/code-model.js';
 import { analyze } from '../../src/index.js';
 import { parsePe, type PeImage } from '../../src/pe/index.js';
-import { assignFingerprints, baseFingerprint, normalisedCodeAround } from '../../src/report/fingerprint.js';
+import { codeAroundIn, normalisedCodeAround } from '../../src/analysis/call-site-code.js';
+import { assignFingerprints, baseFingerprint } from '../../src/report/fingerprint.js';
 import type { Finding } from '../../src/report/model.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -68,7 +69,7 @@ for (const arch of ['x64', 'x86']) {
       const code = normalisedCodeAround(a.image, a.finding.rva as number);
       assert.match(code ?? '', /call \[IMPORT ExAllocatePoolWithTag\]$/);
       assert.equal(code, normalisedCodeAround(b.image, b.finding.rva as number));
-      assert.equal(baseFingerprint(a.finding, a.image), baseFingerprint(b.finding, b.image));
+      assert.equal(baseFingerprint(a.finding, codeAroundIn(a.image)), baseFingerprint(b.finding, codeAroundIn(b.image)));
     });
 
     it('call-site findings from the real rule: equal after adding an unrelated function', () => {
@@ -84,10 +85,10 @@ for (const arch of ['x64', 'x86']) {
       const a = poolCall(base);
       const c = poolCall(changed);
       assert.notEqual(normalisedCodeAround(a.image, a.finding.rva as number), normalisedCodeAround(c.image, c.finding.rva as number));
-      assert.notEqual(baseFingerprint(a.finding, a.image), baseFingerprint(c.finding, c.image));
+      assert.notEqual(baseFingerprint(a.finding, codeAroundIn(a.image)), baseFingerprint(c.finding, codeAroundIn(c.image)));
       // Same value text but changed code must still differ: the code hash is part of it.
       const sameText = { ...c.finding, arguments: a.finding.arguments, evidence: { ...c.finding.evidence, value: a.finding.evidence?.value } };
-      assert.notEqual(baseFingerprint(a.finding, a.image), baseFingerprint(sameText, c.image));
+      assert.notEqual(baseFingerprint(a.finding, codeAroundIn(a.image)), baseFingerprint(sameText, codeAroundIn(c.image)));
     });
   });
 }

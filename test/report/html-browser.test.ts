@@ -8,19 +8,15 @@
  * Screenshots are kept in $HVCI_SCREENSHOT_DIR (default: a fresh temp directory, printed).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { launchBrowser, noBrowser as skip } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
 import { corpusDir, hasCorpus } from '../helpers/paths.js';
-
-const CHROMIUM = process.env.HVCI_CHROMIUM ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing; .ci/run must install it (apt-get install -y chromium)`);
-const skip = hasChromium ? false : `no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set HVCI_CHROMIUM) to run the browser test`;
 
 const work = mkdtempSync(join(tmpdir(), 'hvci-html-'));
 const shots = process.env.HVCI_SCREENSHOT_DIR ?? join(work, 'screenshots');
@@ -29,22 +25,7 @@ describe('HTML report in a real browser', { skip }, () => {
   let browser: BrowserContext;
   before(async () => {
     mkdirSync(shots, { recursive: true });
-    // A fresh profile (playwright passes it as --user-data-dir).
-    browser = await chromium.launchPersistentContext(mkdtempSync(join(work, 'profile-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1100, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchBrowser(work);
   });
   after(async () => {
     await browser?.close();
