@@ -3,7 +3,7 @@
  * so figures compare across machines (and across a loaded machine's moods). Not a test:
  * nothing here passes or fails.
  *   1. in process: each stage against reading the same files' bytes;
- *   2. as a process, what a user runs (`node dist/cli/main.js`, built by `npm run bench`):
+ *   2. as a process, what a user runs (`node dist/bundle/main.js`, built by `npm run bench`):
  *      image-only and full scans at 1 and N jobs, against pefile parsing the same files when
  *      python3 has pefile (Debian: python3-pefile);
  *   3. cold start: `--version` and a one-file scan, against `node -e 0`.
@@ -21,7 +21,7 @@ import { median, pythonWithPefile, timeCommand } from './process.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const CLI = join(repoRoot, 'dist', 'cli', 'main.js');
+const CLI = join(repoRoot, 'dist', 'bundle', 'main.js');
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -127,10 +127,10 @@ function main(): void {
 
   const { rows, baseline } = asProcess(files, jobs);
   if (baseline) {
-    table('2. As a process (node dist/cli/main.js), against pefile', rows, files.length, mib, baseline, 'time vs pefile');
+    table('2. As a process (node dist/bundle/main.js), against pefile', rows, files.length, mib, baseline, 'time vs pefile');
     console.log('   (below 1.00x: faster than pefile parsing the same files)');
   } else {
-    table('2. As a process (node dist/cli/main.js)', rows, files.length, mib, rows[0] as Row, 'time vs first row');
+    table('2. As a process (node dist/bundle/main.js)', rows, files.length, mib, rows[0] as Row, 'time vs first row');
     console.log('   pefile not found: apt-get install python3-pefile to compare with it');
   }
 
