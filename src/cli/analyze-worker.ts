@@ -4,10 +4,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { analyze, type AnalyzeOptions } from '../analyze.js';
+import { type SourceSettings, sourceOptions } from './pdb-lookup.js';
 
 export interface WorkerSetup {
   targetOs: NonNullable<AnalyzeOptions['targetOs']>;
   blocklist?: AnalyzeOptions['blocklist'];
+  sources?: SourceSettings;
 }
 
 export interface WorkerTask {
@@ -24,6 +26,8 @@ parentPort?.on('message', (task: WorkerTask) => {
     sha256: task.sha256,
     targetOs: setup.targetOs,
     ...(setup.blocklist ? { blocklist: setup.blocklist } : {}),
+    // The PDB is read here, in the worker, and dropped with the report.
+    ...(setup.sources ? sourceOptions(setup.sources, task.path) : {}),
   });
   parentPort?.postMessage({ id: task.id, report });
 });

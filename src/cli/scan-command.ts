@@ -7,6 +7,7 @@ import type { TargetOs } from '../rules/target-os.js';
 import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { InputTooLarge, readInput } from './read-input.js';
 import { AnalysisPool } from './pool.js';
+import { type SourceSettings, sourceOptions } from './pdb-lookup.js';
 import { inShard, type Shard } from './shard.js';
 import { describe, walk, type WalkEntry, type WalkOutcome } from './walk.js';
 
@@ -26,6 +27,8 @@ export interface ScanOptions {
   shard?: Shard;
   /** Files found in directories for which this is true are not scanned (config `ignore`). */
   ignore?: (path: string) => boolean;
+  /** PDB lookup and source paths (--pdb, --source-root, --source-map); no PDBs when absent. */
+  sources?: SourceSettings;
 }
 
 /** What a streamed scan found besides the files: walk errors, skipped files, ignored count. */
@@ -65,7 +68,14 @@ export async function scanEach(
 ): Promise<ScanOutcome> {
   const outcome: WalkOutcome = { skipped: 0, errors: [], special: [] };
   const jobs = options.jobs ?? 1;
-  const pool = jobs > 1 ? new AnalysisPool(jobs, { targetOs: options.targetOs, ...(options.blocklist ? { blocklist: options.blocklist } : {}) }) : undefined;
+  const pool =
+    jobs > 1
+      ? new AnalysisPool(jobs, {
+          targetOs: options.targetOs,
+          ...(options.blocklist ? { blocklist: options.blocklist } : {}),
+          ...(options.sources ? { sources: options.sources } : {}),
+        })
+      : undefined;
   // Reports are handed on in input order; at most a few files per worker are in flight.
   const pending: Array<Promise<FileReport>> = [];
   let index = 0;
@@ -111,7 +121,13 @@ async function scanFile(entry: WalkEntry, options: ScanOptions, pool?: AnalysisP
   }
   if (pool) return pool.analyze(bytes, path, sha256Hex(bytes));
   try {
-    return analyze(bytes, { path, sha256: sha256Hex(bytes), targetOs: options.targetOs, ...(options.blocklist ? { blocklist: options.blocklist } : {}) });
+    return analyze(bytes, {
+      path,
+      sha256: sha256Hex(bytes),
+      targetOs: options.targetOs,
+      ...(options.blocklist ? { blocklist: options.blocklist } : {}),
+      ...(options.sources ? sourceOptions(options.sources, path) : {}),
+    });
   } catch (e) {
     return { ...errorReport(path, bytes.length, `internal error (please report it): ${describe(e)}`), errorCode: 'INTERNAL_ERROR' };
   }

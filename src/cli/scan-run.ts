@@ -3,6 +3,7 @@
  * format. Loaded only when the scan command runs (main.ts imports it lazily), so
  * `hvci --version` and `hvci rules` never load the analyser.
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { applyPolicyToFile, ConfigError } from '../config/index.js';
 import { htmlWriter } from '../report/html.js';
@@ -18,6 +19,7 @@ import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { checkOutputPath, fileSink, OutputPathError, renderFileSafely, type ReportSink, sarifPaths, stdoutSink } from './output.js';
 import { ignoreFilter, loadBaseline, loadBlocklist, loadConfig, relativePath } from './policy-files.js';
 import { scanEach } from './scan-command.js';
+import type { SourceSettings } from './pdb-lookup.js';
 import type { Shard } from './shard.js';
 import { describe } from './walk.js';
 
@@ -36,6 +38,12 @@ export interface ScanFlags {
   blocklist?: string;
   shard?: Shard;
   jobs: number;
+  /** --pdb (repeatable): PDB files or directories. */
+  pdb?: string[];
+  /** --no-pdb-lookup sets it false. */
+  pdbLookup: boolean;
+  sourceRoot?: string;
+  sourceMap?: Array<{ from: string; to: string }>;
 }
 
 /** Runs the scan command; returns the exit code. Usage problems are one line on stderr and exit 2. */
@@ -101,6 +109,7 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
         ...(blocklist ? { blocklist } : {}),
         ...(flags.shard ? { shard: flags.shard } : {}),
         jobs: flags.jobs,
+        sources: sourceSettings(flags),
         targetOs: flags.targetOs,
         failOn: flags.failOn,
         maxFileSize: flags.maxFileSize,
@@ -133,6 +142,16 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
     stderr.write(`hvci: cannot write the report to ${visible(flags.output as string)}: ${visible(describe(e))}\n`);
     return ExitCode.output;
   }
+}
+
+function sourceSettings(flags: ScanFlags): SourceSettings {
+  return {
+    pdbPaths: (flags.pdb ?? []).map((p) => resolve(p)),
+    lookup: flags.pdbLookup,
+    ...(flags.sourceRoot !== undefined ? { sourceRoot: resolve(flags.sourceRoot) } : {}),
+    sourceMaps: flags.sourceMap ?? [],
+    maxFileSize: flags.maxFileSize,
+  };
 }
 
 function reportWriter(flags: ScanFlags, color: boolean): ReportWriter {
