@@ -26,6 +26,8 @@ Examples:
       One self-contained page to read or send: verdicts, section maps, findings.
   $ hvci scan --pdb out/ --source-root . out/mydriver.sys
       Findings name the function and source line (src/rx.c:142) from the driver's PDB.
+  $ hvci scan --format github --pdb out/ --source-root . out/
+      GitHub Actions annotations (::error file=src/rx.c,line=16,…) on pull requests.
   $ hvci scan --target-os win10-1703 --fail-on warning drivers/
       Only Windows 10 1703 and later matter; fail the build on warnings too.
   $ NO_COLOR=1 hvci scan --quiet C:/Windows/System32/drivers
@@ -119,9 +121,9 @@ export function buildProgram(): Command {
     .command('scan')
     .description('Check .sys files (or directories of them, recursively) for HVCI incompatibilities.')
     .argument('<paths...>', 'driver files or directories')
-    .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'jsonl', 'sarif', 'html']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'jsonl', 'sarif', 'html', 'github']).default('text'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
-    .option('--root <dir>', 'SARIF: file locations are relative to this directory (default: the current one)')
+    .option('--root <dir>', 'SARIF and github: file locations are relative to this directory (default: the current one)')
     .option(
       '-t, --target-os <version>',
       `oldest Windows the driver must support (e.g. win10-1507, win10-1703, win11, server2019, 14393)`,

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { applyPolicyToFile, ConfigError } from '../config/index.js';
+import { githubWriter } from '../report/github.js';
 import { htmlWriter } from '../report/html.js';
 import { jsonlWriter, jsonWriter } from '../report/json.js';
 import type { FileReport } from '../report/model.js';
@@ -16,7 +17,7 @@ import { textWriter } from '../report/text.js';
 import type { ReportWriter } from '../report/writer.js';
 import { parseTargetOs, TARGET_OS_NAMES, type TargetOs } from '../rules/target-os.js';
 import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
-import { checkOutputPath, fileSink, OutputPathError, renderFileSafely, type ReportSink, sarifPaths, stdoutSink } from './output.js';
+import { checkOutputPath, fileSink, githubPaths, OutputPathError, renderFileSafely, type ReportSink, sarifPaths, stdoutSink } from './output.js';
 import { ignoreFilter, loadBaseline, loadBlocklist, loadConfig, relativePath } from './policy-files.js';
 import { scanEach } from './scan-command.js';
 import type { SourceSettings } from './pdb-lookup.js';
@@ -24,7 +25,7 @@ import type { Shard } from './shard.js';
 import { describe } from './walk.js';
 
 export interface ScanFlags {
-  format: 'text' | 'json' | 'jsonl' | 'sarif' | 'html';
+  format: 'text' | 'json' | 'jsonl' | 'sarif' | 'html' | 'github';
   output?: string;
   root?: string;
   targetOs: TargetOs;
@@ -164,6 +165,8 @@ function reportWriter(flags: ScanFlags, color: boolean): ReportWriter {
       return sarifWriter(sarifPaths(flags.root ?? process.cwd()));
     case 'html':
       return htmlWriter();
+    case 'github':
+      return githubWriter(githubPaths(flags.root ?? process.cwd()));
     default:
       return textWriter({ color, verbose: flags.verbose === true, quiet: flags.quiet === true });
   }
