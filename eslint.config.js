@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** The core (everything but src/cli) must run in a browser: no node: imports there. */
-const pureCore = ['src/pe/**', 'src/signature/**', 'src/blocklist/**', 'src/system/**', 'src/analysis/**', 'src/rules/**', 'src/report/**', 'src/explain/**', 'src/config/**', 'src/*.ts'];
+const pureCore = ['src/pe/**', 'src/pdb/**', 'src/source/**', 'src/signature/**', 'src/blocklist/**', 'src/system/**', 'src/analysis/**', 'src/rules/**', 'src/report/**', 'src/explain/**', 'src/config/**', 'src/*.ts'];
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'test/fixtures/'] },
