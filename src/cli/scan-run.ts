@@ -3,6 +3,7 @@
  * format. Loaded only when the scan command runs (main.ts imports it lazily), so
  * `hvci --version` and `hvci rules` never load the analyser.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { applyPolicyToFile, ConfigError } from '../config/index.js';
@@ -51,6 +52,10 @@ export interface ScanFlags {
 export async function runScanCommand(paths: string[], flags: ScanFlags, command: Command): Promise<number> {
   try {
     if (flags.output !== undefined) await checkOutputPath(flags.output, paths);
+    // A --pdb that is not there is a typo, not a driver without a PDB: say so before scanning.
+    for (const p of [...(flags.pdb ?? []), ...(flags.sourceRoot === undefined ? [] : [flags.sourceRoot])]) {
+      if (!existsSync(p)) throw new ConfigError(`${p === flags.sourceRoot ? '--source-root' : '--pdb'} ${p}: no such file or directory`);
+    }
     return await runScan(paths, await withConfig(flags, command));
   } catch (e) {
     if (!(e instanceof ConfigError) && !(e instanceof OutputPathError)) throw e;

@@ -19,14 +19,17 @@ export interface PdbutilDump {
     inlineSites: Array<{ inlinee: number; procedure: string; ranges: Array<{ start: number; end: number; lineOffset: number }> }>;
   }>;
   publics: Array<{ name: string; isFunction: boolean; section: number; offset: number }>;
+  contributions: Array<{ module: number; section: number; offset: number; size: number }>;
+  sectionMap: Array<{ frame: number; offset: number; length: number }>;
 }
 
 type Module = PdbutilDump['modules'][number];
 
-/** Parses the parts of `llvm-pdbutil dump -summary -modules -files -l -il -symbols -publics` the tests use. */
+/** Parses the parts of `llvm-pdbutil dump -summary -modules -files -l -il -symbols -publics -section-contribs -section-map` the tests use. */
 export function pdbutilDump(name: string): PdbutilDump {
   const text = readFileSync(join(pdbFixtures, `${name}.pdbutil.txt`), 'utf8');
-  const dump: PdbutilDump = { guid: '', age: -1, modules: [], publics: [] };
+  const dump: PdbutilDump = { guid: '', age: -1, modules: [], publics: [], contributions: [], sectionMap: [] };
+  let frame: number | undefined;
   let part = '';
   let module: Module | undefined;
   let file = '';
@@ -46,7 +49,7 @@ export function pdbutilDump(name: string): PdbutilDump {
   };
   for (const raw of text.split('\n')) {
     const line = raw.trimEnd();
-    const heading = /^\s{10,}(Summary|Modules|Files|Lines|Inlinee Lines|Public Symbols|Symbols)$/.exec(line);
+    const heading = /^\s{10,}(Summary|Modules|Files|Lines|Inlinee Lines|Public Symbols|Symbols|Section Contributions|Section Map)$/.exec(line);
     if (heading) {
       part = heading[1] as string;
       continue;
@@ -57,6 +60,18 @@ export function pdbutilDump(name: string): PdbutilDump {
       continue;
     }
     let m: RegExpExecArray | null;
+    if (part === 'Section Contributions' && (m = /^\s+SC\[.*\]\s+\| mod = (\d+), (\d+):(\d+), size = (\d+),/.exec(line))) {
+      dump.contributions.push({ module: Number(m[1]), section: Number(m[2]), offset: Number(m[3]), size: Number(m[4]) });
+      continue;
+    }
+    if (part === 'Section Map') {
+      if ((m = /frame = (\d+),/.exec(line))) frame = Number(m[1]);
+      else if (frame !== undefined && (m = /offset = (\d+), size = (\d+)$/.exec(line))) {
+        dump.sectionMap.push({ frame, offset: Number(m[1]), length: Number(m[2]) });
+        frame = undefined;
+      }
+      continue;
+    }
     if (part === 'Summary') {
       if ((m = /GUID: \{(.*)\}/.exec(line))) dump.guid = m[1] as string;
       if ((m = /^\s*Age: (\d+)/.exec(line))) dump.age = Number(m[1]);

@@ -173,3 +173,42 @@ function interleavedStreams(count: number, blocks: number): Uint8Array {
   assert.ok(blocks * bs <= b.byteLength);
   return b;
 }
+
+describe('MSF 2.00 (the small container of VC 2-6 PDBs)', () => {
+  /** Header (44-byte magic, u32 block size, u16 free map, u16 blocks, u32 directory bytes, u32, u16 directory blocks), a directory, the info stream. */
+  function smallMsf(age: number): Uint8Array {
+    const bs = 512;
+    const b = new Uint8Array(3 * bs);
+    const dv = new DataView(b.buffer);
+    b.set(new TextEncoder().encode('Microsoft C/C++ program database 2.00\r\n\x1aJG\0\0'), 0);
+    dv.setUint32(44, bs, true);
+    dv.setUint16(50, 3, true);
+    const dirBytes = 4 + 2 * 8 + 2;
+    dv.setUint32(52, dirBytes, true);
+    dv.setUint16(60, 1, true); // the directory is block 1
+    const dir = bs;
+    dv.setUint16(dir, 2, true); // two streams: 0 (empty) and 1 (info)
+    dv.setUint32(dir + 4, 0, true);
+    dv.setUint32(dir + 12, 48, true);
+    dv.setUint16(dir + 20, 2, true); // stream 1 is block 2
+    const info = 2 * bs;
+    dv.setUint32(info, 19970604, true);
+    dv.setUint32(info + 8, age, true);
+    for (let i = 0; i < 16; i++) b[info + 12 + i] = i + 1;
+    return b; // the named stream map after the GUID: all zeros (empty)
+  }
+
+  it('reads the info stream through 16-bit block numbers: GUID and age; no DBI, no modules', () => {
+    const r = parsePdb(smallMsf(7));
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+    assert.equal(r.pdb.info.guid, '04030201-0605-0807-090A-0B0C0D0E0F10');
+    assert.equal(r.pdb.age, 7);
+    assert.deepEqual(r.pdb.modules, []);
+  });
+
+  it('a 2.00 directory block past the end: PDB_BLOCK_MAP_MALFORMED', () => {
+    const b = smallMsf(1);
+    new DataView(b.buffer).setUint16(60, 0x7fff, true);
+    assert.deepEqual(codes(parsePdb(b)), ['PDB_BLOCK_MAP_MALFORMED']);
+  });
+});

@@ -58,6 +58,15 @@ for (const name of ['rxdrv.x64', 'rxdrv.x86']) {
       );
     });
 
+    it('DBI section contributions and section map', () => {
+      assert.ok(oracle.contributions.length > 3 && oracle.sectionMap.length > 3);
+      assert.deepEqual(
+        pdb.dbi?.sectionContributions.map((c) => ({ module: c.module, section: c.section, offset: c.offset, size: c.size })),
+        oracle.contributions,
+      );
+      assert.deepEqual(pdb.dbi?.sectionMap.map((e) => ({ frame: e.frame, offset: e.offset, length: e.length })), oracle.sectionMap);
+    });
+
     it('inlined code: inlinee lines and inline-site ranges', () => {
       const sites = oracle.modules.flatMap((m) => m.inlineSites.map((s) => ({ s, m })));
       assert.equal(sites.length, 1, 'AllocateExecutable is inlined once');
