@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** The core (everything but src/cli) must run in a browser: no Node API there. */
-const pureCore = ['src/digest/**', 'src/pe/**', 'src/signature/**', 'src/blocklist/**', 'src/system/**', 'src/analysis/**', 'src/rules/**', 'src/report/**', 'src/explain/**', 'src/config/**', 'src/*.ts'];
+const pureCore = ['src/digest/**', 'src/pe/**', 'src/pdb/**', 'src/source/**', 'src/signature/**', 'src/blocklist/**', 'src/system/**', 'src/analysis/**', 'src/rules/**', 'src/report/**', 'src/explain/**', 'src/config/**', 'src/*.ts'];
 const nodeBuiltins = builtinModules.filter((m) => !m.startsWith('_'));
 
 /** Layers import one way: digest ← pe ← analysis (signature, blocklist) ← rules ← report ← cli/web. Types may cross. */

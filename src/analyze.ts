@@ -4,7 +4,10 @@ import type { BlocklistIndex } from './blocklist/index.js';
 import { codeModelOf, releaseCodeModel } from './analysis/code-model.js';
 import { classify } from './analysis/image-kind.js';
 import { packedSectionAt } from './analysis/packed.js';
-import { hex, parsePe, type PeImage, rights } from './pe/index.js';
+import { type CodeViewInfo, hex, parsePe, type PeImage, rights } from './pe/index.js';
+import { sourceIndexOf } from './pdb/index.js';
+import { annotateFindings } from './source/annotate.js';
+import { choosePdb, type PdbCandidate } from './source/match.js';
 import { assignFingerprints } from './report/fingerprint.js';
 import { codeAroundIn } from './analysis/call-site-code.js';
 import { BudgetExceeded, type BudgetLimits } from './analysis/budget.js';
@@ -32,6 +35,14 @@ export interface AnalyzeOptions {
   imageOnly?: boolean;
   /** Work limits for huge or hostile files (defaults: analysis/budget.ts). */
   limits?: Partial<BudgetLimits>;
+  /**
+   * PDBs that may belong to this driver, or a function giving them once the debug record
+   * is known (the CLI looks next to the driver and at the record's path). The first whose
+   * GUID and age match is used for source lines and function names.
+   */
+  pdbs?: readonly PdbCandidate[] | ((codeView: CodeViewInfo | undefined) => readonly PdbCandidate[]);
+  /** How a source file the PDB names is reported (--source-root, --source-map); unchanged by default. */
+  sourcePath?: (pdbPath: string) => string;
 }
 
 export const docsPathOf = (ruleId: string): string => `docs/rules/${ruleId}.md`;
@@ -97,6 +108,7 @@ function analyzeParsed(bytes: Uint8Array, base: ReportBase, options: AnalyzeOpti
     releaseCodeModel(image);
   }
   if (coverage === 'complete' && incomplete.some((i) => i.part !== 'fingerprints')) coverage = 'incomplete';
+  const sources = withSources(image, findings, checked?.list, options, incomplete);
   const signed = readSignature(image);
   return {
     ...base,
@@ -113,11 +125,37 @@ function analyzeParsed(bytes: Uint8Array, base: ReportBase, options: AnalyzeOpti
     ...(checked ? { checkedCalls: checked.list } : {}),
     ...(checked && checked.omitted > 0 ? { checkedCallsOmitted: checked.omitted } : {}),
     ...(incomplete.length > 0 ? { incompleteAnalysis: incomplete } : {}),
-    problems: [...image.issues, ...signed.problems],
+    problems: [...image.issues, ...sources.problems, ...signed.problems],
+    ...(sources.use ? { pdb: sources.use } : {}),
     image: imageFacts(image),
     version: image.versionInfo ?? null,
     signature: signed.signature,
   };
+}
+
+/**
+ * Source lines and function names from the driver's PDB, when one matches. Runs after the
+ * fingerprints (they stay the same with or without a PDB); the PDB is dropped afterwards.
+ */
+function withSources(
+  image: PeImage,
+  findings: Finding[],
+  checked: CheckedCallSummary[] | undefined,
+  options: AnalyzeOptions,
+  incomplete: IncompleteAnalysis[],
+): ReturnType<typeof choosePdb> {
+  if (!options.pdbs) return { problems: [] };
+  const codeView = image.debugInfo?.codeView;
+  const found = guarded(incomplete, 'source-lines', undefined, () => {
+    const candidates = typeof options.pdbs === 'function' ? options.pdbs(codeView) : (options.pdbs ?? []);
+    const choice = choosePdb(codeView, candidates);
+    if (choice.pdb) {
+      const index = sourceIndexOf(choice.pdb, image.sections.map((s) => s.virtualAddress));
+      annotateFindings(findings, checked, { index, ...(options.sourcePath ? { sourcePath: options.sourcePath } : {}) });
+    }
+    return { ...(choice.use ? { use: choice.use } : {}), problems: choice.problems };
+  });
+  return found ?? { problems: [] };
 }
 
 /** Runs one part of the analysis; a failure is recorded as incomplete instead of escaping. */

@@ -5,9 +5,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { analyze, type AnalyzeOptions } from '../analyze.js';
 import './node-digests.js'; // native digests for the core (src/digest)
+import { type SourceSettings, sourceOptions } from './pdb-lookup.js';
 
-/** The analysis options every file of a scan shares. */
-export type WorkerSetup = Pick<AnalyzeOptions, 'blocklist' | 'imageOnly'> & Required<Pick<AnalyzeOptions, 'targetOs'>>;
+/** The analysis options every file of a scan shares, and where its PDBs are looked for. */
+export type WorkerSetup = Pick<AnalyzeOptions, 'blocklist' | 'imageOnly'> & Required<Pick<AnalyzeOptions, 'targetOs'>> & { sources?: SourceSettings };
 
 export interface WorkerTask {
   id: number;
@@ -18,6 +19,13 @@ export interface WorkerTask {
 
 const setup = workerData as WorkerSetup;
 parentPort?.on('message', (task: WorkerTask) => {
-  const report = analyze(new Uint8Array(task.bytes), { path: task.path, sha256: task.sha256, ...setup });
+  const { sources, ...options } = setup;
+  const report = analyze(new Uint8Array(task.bytes), {
+    path: task.path,
+    sha256: task.sha256,
+    ...options,
+    // The PDB is read here, in the worker, and dropped with the report.
+    ...(sources ? sourceOptions(sources, task.path) : {}),
+  });
   parentPort?.postMessage({ id: task.id, report });
 });

@@ -24,6 +24,10 @@ Examples:
       SARIF 2.1.0 for GitHub code scanning / Azure DevOps (paths relative to --root, default .).
   $ hvci scan --format html -o hvci.html drivers/
       One self-contained page to read or send: verdicts, section maps, findings.
+  $ hvci scan --pdb out/ --source-root . out/mydriver.sys
+      Findings name the function and source line (src/rx.c:142) from the driver's PDB.
+  $ hvci scan --format github --pdb out/ --source-root . out/
+      GitHub Actions annotations (::error file=src/rx.c,line=16,…) on pull requests.
   $ hvci scan --target-os win10-1703 --fail-on warning drivers/
       Only Windows 10 1703 and later matter; fail the build on warnings too.
   $ NO_COLOR=1 hvci scan --quiet C:/Windows/System32/drivers
@@ -73,6 +77,16 @@ function jobsArg(value: string): number {
   return n;
 }
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function sourceMapArg(value: string, previous: Array<{ from: string; to: string }>): Array<{ from: string; to: string }> {
+  const at = value.lastIndexOf('=');
+  if (at <= 0 || at === value.length - 1) throw new InvalidArgumentError(`"${value}" is not a source map: write FROM=TO, e.g. "D:\\a\\drv=."`);
+  return [...previous, { from: value.slice(0, at), to: value.slice(at + 1) }];
+}
+
 function shardArg(value: string): Shard {
   const shard = parseShard(value);
   if (!shard) throw new InvalidArgumentError(`"${value}" is not a shard: write K/N with 1 <= K <= N, e.g. 2/8`);
@@ -107,9 +121,9 @@ export function buildProgram(): Command {
     .command('scan')
     .description('Check .sys files (or directories of them, recursively) for HVCI incompatibilities.')
     .argument('<paths...>', 'driver files or directories')
-    .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'jsonl', 'sarif', 'html']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'jsonl', 'sarif', 'html', 'github']).default('text'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
-    .option('--root <dir>', 'SARIF: file locations are relative to this directory (default: the current one)')
+    .option('--root <dir>', 'SARIF and github: file locations are relative to this directory (default: the current one)')
     .option(
       '-t, --target-os <version>',
       `oldest Windows the driver must support (e.g. win10-1507, win10-1703, win11, server2019, 14393)`,
@@ -129,6 +143,10 @@ export function buildProgram(): Command {
     .option('-j, --jobs <n>', `analyse in n worker threads (default: the number of cores, ${availableParallelism()}; 1 = in process)`, jobsArg, availableParallelism())
     .option('--image-only', 'image checks only (sections, relocations, imports, signature, blocklist): no code is decoded; fast triage of huge corpora')
     .option('--shard <k/n>', 'scan only shard k of n (files chosen by a hash of their path; run n shards with the same arguments)', shardArg)
+    .option('--pdb <path>', "a driver's PDB, or a directory of PDBs (repeatable): findings get source file, line and function; used only when its GUID and age match the driver", collect, [])
+    .option('--no-pdb-lookup', "do not look for <driver>.pdb beside the driver or at the path in its debug record")
+    .option('--source-root <dir>', "the checkout the PDB's source files are in, for PDBs built elsewhere (D:\\a\\drv\\src\\rx.c → <dir>/src/rx.c)")
+    .option('--source-map <from=to>', 'a build path prefix and where it is here (repeatable), e.g. "D:\\a\\drv=."', sourceMapArg, [])
     .addHelpText('after', EXAMPLES)
     .action(async (paths: string[], flags: ScanFlags, command: Command) => {
       const { runScanCommand } = await import('./scan-run.js');

@@ -1,8 +1,10 @@
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { errorFileReport, type FileReport } from '../report/model.js';
+import type { GithubOptions } from '../report/github.js';
 import type { ReportWriter } from '../report/writer.js';
 import { SCAN_ROOT_ID, type SarifLocation, type SarifOptions } from '../report/sarif.js';
 
@@ -11,7 +13,7 @@ import { SCAN_ROOT_ID, type SarifLocation, type SarifOptions } from '../report/s
  * runs from the checkout) gets a relative URI against SCANROOT, which is what GitHub code
  * scanning needs to place the alert; anything else gets an absolute file: URI.
  */
-export function sarifPaths(root: string): Required<Pick<SarifOptions, 'locate' | 'rootUri'>> {
+export function sarifPaths(root: string): Required<Pick<SarifOptions, 'locate' | 'rootUri' | 'locateSource'>> {
   const absRoot = resolve(root);
   const rootUri = pathToFileURL(absRoot).href.replace(/\/?$/, '/');
   const locate = (path: string): SarifLocation => {
@@ -22,7 +24,20 @@ export function sarifPaths(root: string): Required<Pick<SarifOptions, 'locate' |
     }
     return { uri: pathToFileURL(abs).href };
   };
-  return { locate, rootUri };
+  // A source file from the PDB counts only when it is here (a build machine's D:\a\… is not).
+  const locateSource = (file: string): SarifLocation | undefined => (existsSync(resolve(file)) ? locate(file) : undefined);
+  return { locate, rootUri, locateSource };
+}
+
+/** --format github: paths relative to the scan root (the checkout), as annotations need them. */
+export function githubPaths(root: string): Required<GithubOptions> {
+  const absRoot = resolve(root);
+  const relativePath = (path: string): string => {
+    const rel = relative(absRoot, resolve(path));
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : resolve(path);
+  };
+  const sourceFile = (file: string): string | undefined => (existsSync(resolve(file)) ? relativePath(file) : undefined);
+  return { relativePath, sourceFile };
 }
 
 /** A problem with -o found before scanning: exit 2, nothing scanned, nothing written. */

@@ -8,6 +8,7 @@ import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { InputTooLarge, readInput } from './read-input.js';
 import type { WorkerSetup } from './analyze-worker.js';
 import { AnalysisPool } from './pool.js';
+import { type SourceSettings, sourceOptions } from './pdb-lookup.js';
 import { inShard, type Shard } from './shard.js';
 import { describe, walk, type WalkEntry, type WalkOutcome } from './walk.js';
 
@@ -29,6 +30,8 @@ export interface ScanOptions {
   shard?: Shard;
   /** Files found in directories for which this is true are not scanned (config `ignore`). */
   ignore?: (path: string) => boolean;
+  /** PDB lookup and source paths (--pdb, --source-root, --source-map); no PDBs when absent. */
+  sources?: SourceSettings;
 }
 
 /** What a streamed scan found besides the files: walk errors, skipped files, ignored count. */
@@ -115,7 +118,8 @@ async function scanFile(entry: WalkEntry, options: ScanOptions, pool?: AnalysisP
   }
   if (pool) return pool.analyze(bytes, path, sha256Hex(bytes));
   try {
-    return analyze(bytes, { path, sha256: sha256Hex(bytes), ...analysisSetup(options) });
+    const { sources, ...shared } = analysisSetup(options);
+    return analyze(bytes, { path, sha256: sha256Hex(bytes), ...shared, ...(sources ? sourceOptions(sources, path) : {}) });
   } catch (e) {
     return { ...errorReport(path, bytes.length, `internal error (please report it): ${describe(e)}`), errorCode: 'INTERNAL_ERROR' };
   }
@@ -139,5 +143,6 @@ function analysisSetup(options: ScanOptions): WorkerSetup {
     targetOs: options.targetOs,
     ...(options.blocklist ? { blocklist: options.blocklist } : {}),
     ...(options.imageOnly ? { imageOnly: true } : {}),
+    ...(options.sources ? { sources: options.sources } : {}),
   };
 }

@@ -3,8 +3,11 @@
  * format. Loaded only when the scan command runs (main.ts imports it lazily), so
  * `hvci --version` and `hvci rules` never load the analyser.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { applyPolicyToFile, ConfigError } from '../config/index.js';
+import { githubWriter } from '../report/github.js';
 import { htmlWriter } from '../report/html.js';
 import { jsonlWriter, jsonWriter } from '../report/json.js';
 import type { FileReport } from '../report/model.js';
@@ -16,15 +19,16 @@ import type { ReportWriter } from '../report/writer.js';
 import { rules } from '../rules/index.js';
 import { parseTargetOs, TARGET_OS_NAMES, type TargetOs } from '../rules/target-os.js';
 import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
-import { checkOutputPath, fileSink, OutputPathError, renderFileSafely, type ReportSink, sarifPaths, stdoutSink } from './output.js';
+import { checkOutputPath, fileSink, githubPaths, OutputPathError, renderFileSafely, type ReportSink, sarifPaths, stdoutSink } from './output.js';
 import { ignoreFilter, loadBaseline, loadBlocklist, loadConfig, relativePath } from './policy-files.js';
 import { scanEach } from './scan-command.js';
+import type { SourceSettings } from './pdb-lookup.js';
 import type { Shard } from './shard.js';
 import { describe } from './walk.js';
 import './node-digests.js'; // native digests for the core (src/digest)
 
 export interface ScanFlags {
-  format: 'text' | 'json' | 'jsonl' | 'sarif' | 'html';
+  format: 'text' | 'json' | 'jsonl' | 'sarif' | 'html' | 'github';
   output?: string;
   root?: string;
   targetOs: TargetOs;
@@ -39,12 +43,22 @@ export interface ScanFlags {
   imageOnly?: boolean;
   shard?: Shard;
   jobs: number;
+  /** --pdb (repeatable): PDB files or directories. */
+  pdb?: string[];
+  /** --no-pdb-lookup sets it false. */
+  pdbLookup: boolean;
+  sourceRoot?: string;
+  sourceMap?: Array<{ from: string; to: string }>;
 }
 
 /** Runs the scan command; returns the exit code. Usage problems are one line on stderr and exit 2. */
 export async function runScanCommand(paths: string[], flags: ScanFlags, command: Command): Promise<number> {
   try {
     if (flags.output !== undefined) await checkOutputPath(flags.output, paths);
+    // A --pdb that is not there is a typo, not a driver without a PDB: say so before scanning.
+    for (const p of [...(flags.pdb ?? []), ...(flags.sourceRoot === undefined ? [] : [flags.sourceRoot])]) {
+      if (!existsSync(p)) throw new ConfigError(`${p === flags.sourceRoot ? '--source-root' : '--pdb'} ${p}: no such file or directory`);
+    }
     return await runScan(paths, await withConfig(flags, command));
   } catch (e) {
     if (!(e instanceof ConfigError) && !(e instanceof OutputPathError)) throw e;
@@ -105,6 +119,7 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
         ...(flags.shard ? { shard: flags.shard } : {}),
         ...(flags.imageOnly ? { imageOnly: true } : {}),
         jobs: flags.jobs,
+        sources: sourceSettings(flags),
         targetOs: flags.targetOs,
         failOn: flags.failOn,
         maxFileSize: flags.maxFileSize,
@@ -139,6 +154,16 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
   }
 }
 
+function sourceSettings(flags: ScanFlags): SourceSettings {
+  return {
+    pdbPaths: (flags.pdb ?? []).map((p) => resolve(p)),
+    lookup: flags.pdbLookup,
+    ...(flags.sourceRoot !== undefined ? { sourceRoot: resolve(flags.sourceRoot) } : {}),
+    sourceMaps: flags.sourceMap ?? [],
+    maxFileSize: flags.maxFileSize,
+  };
+}
+
 function reportWriter(flags: ScanFlags, color: boolean): ReportWriter {
   switch (flags.format) {
     case 'json':
@@ -149,6 +174,8 @@ function reportWriter(flags: ScanFlags, color: boolean): ReportWriter {
       return sarifWriter({ ...sarifPaths(flags.root ?? process.cwd()), rules });
     case 'html':
       return htmlWriter();
+    case 'github':
+      return githubWriter(githubPaths(flags.root ?? process.cwd()));
     default:
       return textWriter({ color, verbose: flags.verbose === true, quiet: flags.quiet === true });
   }

@@ -26,8 +26,11 @@ export type PeIssueCode =
   | 'SIGNATURE_MALFORMED'
   | 'MORE_PROBLEMS';
 
-export interface PeIssue {
-  code: PeIssueCode;
+export type PeIssue = Issue<PeIssueCode>;
+
+/** A problem found in a file, with a code of the reader that found it. */
+export interface Issue<C extends string> {
+  code: C;
   message: string;
   /** File offset the problem was found at, when there is one. */
   offset?: number;
@@ -36,16 +39,18 @@ export interface PeIssue {
 /**
  * Collects issues. Exact repeats are dropped and each code is kept at most PER_CODE
  * times, so a hostile file cannot flood the report; `items` ends with a count of what
- * was left out.
+ * was left out (code `moreCode`). Other readers (src/pdb) use it with their own codes.
  */
-export class IssueLog {
-  private readonly kept: PeIssue[] = [];
+export class IssueLog<C extends string = PeIssueCode> {
+  private readonly kept: Array<Issue<C>> = [];
   private readonly seen = new Set<string>();
-  private readonly perCode = new Map<PeIssueCode, number>();
+  private readonly perCode = new Map<C, number>();
   private suppressed = 0;
   private static readonly PER_CODE = 5;
 
-  add(code: PeIssueCode, message: string, offset?: number): void {
+  constructor(private readonly moreCode: C = 'MORE_PROBLEMS' as C) {}
+
+  add(code: C, message: string, offset?: number): void {
     const n = this.perCode.get(code) ?? 0;
     if (n >= IssueLog.PER_CODE) {
       // Past the cap nothing is remembered (a hostile file may have millions of problems);
@@ -60,9 +65,9 @@ export class IssueLog {
     this.kept.push(offset === undefined ? { code, message } : { code, message, offset });
   }
 
-  get items(): PeIssue[] {
+  get items(): Array<Issue<C>> {
     if (this.suppressed === 0) return this.kept;
-    const more: PeIssue = { code: 'MORE_PROBLEMS', message: `${this.suppressed} more problems of the kinds above were not listed` };
+    const more: Issue<C> = { code: this.moreCode, message: `${this.suppressed} more problems of the kinds above were not listed` };
     return [...this.kept, more];
   }
 }

@@ -11,6 +11,7 @@ import { type FileReport, type Finding, type ImageFacts, type ScanReport, type V
 import { visible } from './terminal-safe.js';
 import { type ReportHead, type ReportWriter, renderWith } from './writer.js';
 import { signatureLine, versionLine } from './provenance.js';
+import { evidenceSource, pdbLine, sourceText } from './source-text.js';
 
 export interface HtmlOptions {
   /** Page title; default "hvci report". */
@@ -142,6 +143,8 @@ export function fileSection(file: FileReport, index: number): string {
   if (version) parts.push(`<p class="meta">Version: ${esc(version)}</p>`);
   const signed = signatureLine(file.signature);
   if (signed) parts.push(`<p class="meta">Signature: ${esc(signed)}</p>`);
+  const pdb = pdbLine(file);
+  if (pdb) parts.push(`<p class="${file.pdb?.status === 'used' ? 'meta' : 'note'}">${esc(pdb)}</p>`);
   if (!file.kernelMode) parts.push('<p class="note">Not a kernel-mode image: HVCI governs kernel code, so these findings are for information.</p>');
   if (file.callSiteAnalysis !== 'complete') {
     parts.push(
@@ -258,14 +261,16 @@ function rightsClass(rights: string): string {
 }
 
 function findingItem(f: Finding, fileIndex: number, i: number): string {
+  const source = sourceText(f.source);
   const where = [
+    source === undefined ? undefined : `<code class="source">${esc(source)}</code>${f.source?.function === undefined ? '' : ` in <code>${esc(f.source.function)}</code>`}`,
     f.rva === undefined ? undefined : `RVA ${hex(f.rva)}`,
     f.section === undefined ? undefined : `section ${esc(f.section === '' ? '(unnamed)' : f.section)}`,
     typeof f.evidence?.function === 'string' ? `function <code>${esc(f.evidence.function)}</code>` : undefined,
     f.fileOffset === undefined ? undefined : `file offset ${hex(f.fileOffset)}`,
   ].filter(Boolean);
   const asm = disassembly(f);
-  const evidence = f.evidence === undefined ? '' : `<details><summary>evidence</summary><pre class="evidence">${esc(JSON.stringify(f.evidence, null, 2))}</pre></details>`;
+  const evidence = f.evidence === undefined ? '' : `<details><summary>evidence</summary><pre class="evidence">${JSON.stringify(f.evidence, null, 2).split('\n').map(esc).join('\n')}</pre></details>`;
   return [
     `<li id="finding-${fileIndex}-${i}" class="finding s-${f.severity}">`,
     `<p><span class="sev">${f.severity}</span> <b>${esc(f.ruleId)}</b> ${esc(f.message)}</p>`,
@@ -284,12 +289,25 @@ function disassembly(f: Finding): string {
   const lines: string[] = [];
   if (Array.isArray(ev.instructions)) {
     for (const insn of ev.instructions as Array<{ rva?: unknown; text?: unknown }>) {
-      if (typeof insn.text === 'string') lines.push(`${typeof insn.rva === 'string' ? insn.rva.padEnd(10) : ''} ${insn.text}`);
+      if (typeof insn.text === 'string') lines.push(`${typeof insn.rva === 'string' ? insn.rva.padEnd(10) : ''} ${insn.text}${stepSource(insn)}`);
     }
   }
   const call = ev.call as { rva?: unknown; text?: unknown } | undefined;
-  if (call && typeof call.text === 'string') lines.push(`${typeof call.rva === 'string' ? call.rva.padEnd(10) : ''} ${call.text}`);
-  return lines.length ? `<pre class="asm">${esc(lines.join('\n'))}</pre>` : '';
+  if (call && typeof call.text === 'string') lines.push(`${typeof call.rva === 'string' ? call.rva.padEnd(10) : ''} ${call.text}${stepSource(call)}`);
+  const path = Array.isArray(ev.path) ? (ev.path as Array<{ function?: unknown }>).filter((p) => typeof p.function === 'string') : [];
+  const entry = (p: { function?: unknown }) => {
+    const at = sourceText(evidenceSource(p));
+    return at === undefined ? (p.function as string) : `${p.function as string} (${at})`;
+  };
+  if (path.length > 1) lines.push(`path: ${path.map(entry).join(' → ')}`);
+  // Each line escaped on its own: esc() would show the newlines between them as \x0A.
+  return lines.length ? `<pre class="asm">${lines.map(esc).join('\n')}</pre>` : '';
+}
+
+/** "  ; src/rx.c:142" after an instruction the PDB places. */
+function stepSource(x: unknown): string {
+  const text = sourceText(evidenceSource(x));
+  return text === undefined ? '' : `  ; ${text}`;
 }
 
 function hex(n: number): string {

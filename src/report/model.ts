@@ -1,6 +1,7 @@
 import type { PeIssue, VersionInfo } from '../pe/index.js';
 import type { SignatureReport } from '../signature/index.js';
 import type { ImageKind } from '../analysis/image-kind.js';
+import type { PdbUse } from '../source/match.js';
 import type { MessageArguments, Severity } from '../rules/types.js';
 
 /** One finding. Field names are part of the JSON contract: extend, never rename. */
@@ -25,6 +26,19 @@ export interface Finding {
   fingerprint?: string;
   /** Why the finding does not count (only on findings in FileReport.suppressed). */
   suppression?: Suppression;
+  /** Where the finding's code comes from, read from the driver's matching PDB. */
+  source?: SourceRef;
+}
+
+/** A place in the driver's source, from its PDB (line tables and procedure symbols). */
+export interface SourceRef {
+  /** The source file, after --source-root / --source-map (else as the PDB names it). */
+  file?: string;
+  line?: number;
+  /** The function the code belongs to (an inlined helper's code: the function it was inlined into). */
+  function?: string;
+  /** The file as the PDB names it, when --source-root or --source-map changed it. */
+  buildFile?: string;
 }
 
 /** A finding that is reported but does not count for the verdict or --fail-on. */
@@ -60,8 +74,8 @@ export const MORE_LIKE_THIS = 'more-like-this';
 
 /** A part of the analysis that did not finish for one file, and why. */
 export interface IncompleteAnalysis {
-  /** "rule": one rule stopped early (findings it made before are kept); "checked-calls": the checked-call list; "fingerprints": call-site hashes. */
-  part: 'rule' | 'checked-calls' | 'fingerprints' | 'function-discovery';
+  /** "rule": one rule stopped early (findings it made before are kept); "checked-calls": the checked-call list; "fingerprints": call-site hashes; "source-lines": the PDB lookup. */
+  part: 'rule' | 'checked-calls' | 'fingerprints' | 'function-discovery' | 'source-lines';
   ruleId?: string;
   /** One line: the budget that ran out, or the internal error. */
   reason: string;
@@ -102,8 +116,10 @@ export interface FileReport {
    * marks them suppressed), left out of `findings`, the verdict and the exit code.
    */
   suppressed?: Finding[];
-  /** Structural problems the reader tolerated (malformed but analysable). */
-  problems: PeIssue[];
+  /** Structural problems the reader tolerated (malformed but analysable), the PDB's included. */
+  problems: Array<PeIssue | { code: string; message: string; offset?: number }>;
+  /** The PDB used for source lines and function names, or the one found and why it was ignored. */
+  pdb?: PdbUse;
   image?: ImageFacts;
   /** The version resource's names and versions; null when the image has none (analysed files only). */
   version?: VersionInfo | null;

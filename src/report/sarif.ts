@@ -37,6 +37,11 @@ export interface SarifOptions {
   rules: readonly { meta: RuleMeta }[];
   /** Base URL of the rule pages; `<id>.md` is appended. */
   helpBaseUri?: string;
+  /**
+   * How a finding's source file (from the driver's PDB) becomes a URI; undefined when the
+   * file is not here (a build machine's path). Without it results stay on the binary.
+   */
+  locateSource?: (file: string) => SarifLocation | undefined;
 }
 
 const LEVEL: Record<Severity, Sarif.ReportingConfiguration.level> = { error: 'error', warning: 'warning', note: 'note' };
@@ -126,11 +131,11 @@ export function sarifWriter(options: SarifOptions): ReportWriter {
       const out: string[] = [];
       for (const f of file.findings) {
         knowRule(f);
-        out.push(emit(result(f, file, location, ruleIndex, metas, undefined)));
+        out.push(emit(withSourceLocation(result(f, file, location, ruleIndex, metas, undefined), f, options.locateSource)));
       }
       for (const f of file.suppressed ?? []) {
         knowRule(f);
-        out.push(emit(result(f, file, location, ruleIndex, metas, f.suppression)));
+        out.push(emit(withSourceLocation(result(f, file, location, ruleIndex, metas, f.suppression), f, options.locateSource)));
       }
       return out.join('');
     },
@@ -227,6 +232,7 @@ function result(
     f.rva === undefined ? undefined : `RVA 0x${f.rva.toString(16).toUpperCase()}`,
     f.section === undefined ? undefined : `section ${f.section === '' ? '(unnamed)' : f.section}`,
     fn === undefined ? undefined : `function ${fn}`,
+    f.source?.file === undefined ? undefined : `source ${f.source.file}${f.source.line === undefined ? '' : `:${f.source.line}`}`,
     f.fileOffset === undefined ? undefined : `file offset 0x${f.fileOffset.toString(16).toUpperCase()}`,
   ].filter(Boolean);
   const text = `${baseName(file.path)}: ${f.message}${where.length ? ` At ${where.join(', ')}.` : ''} Fix: ${f.fix}`;
@@ -267,8 +273,33 @@ function result(
 }
 
 function functionOf(f: Finding): string | undefined {
-  const fn = f.evidence?.function;
+  const fn = f.evidence?.function ?? f.source?.function;
   return typeof fn === 'string' ? fn : undefined;
+}
+
+/**
+ * A finding with a source line (from the PDB): the result's location becomes the source
+ * file and line, so code scanning marks the line; the binary location stays as a related
+ * location.
+ */
+function withSourceLocation(r: Sarif.Result, f: Finding, locateSource: SarifOptions['locateSource']): Sarif.Result {
+  const file = f.source?.file;
+  const line = f.source?.line;
+  const where = file === undefined || line === undefined ? undefined : locateSource?.(file);
+  const binary = r.locations?.[0];
+  if (!where || !binary) return r;
+  const fn = functionOf(f);
+  return {
+    ...r,
+    locations: [
+      {
+        physicalLocation: { artifactLocation: withBase(where), region: { startLine: line } },
+        ...(fn === undefined ? {} : { logicalLocations: [{ name: fn, kind: 'function' }] }),
+      },
+    ],
+    relatedLocations: [{ id: 1, physicalLocation: binary.physicalLocation as Sarif.PhysicalLocation, message: { text: 'The driver binary: the instruction the finding is about.' } }],
+    properties: { ...r.properties, source: f.source },
+  };
 }
 
 /** How many bytes the finding points at: a section header, a relocation entry, an instruction. */

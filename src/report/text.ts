@@ -4,6 +4,7 @@ import { type FileReport, type Finding, type ScanReport, verdictQualifier } from
 import { visibleDeep } from './terminal-safe.js';
 import { type ReportTail, type ReportWriter, renderWith } from './writer.js';
 import { signatureLine } from './provenance.js';
+import { evidenceSource, pdbLine, sourceText } from './source-text.js';
 
 export interface TextOptions {
   color: boolean;
@@ -58,6 +59,8 @@ function renderFile(c: Colors, file: FileReport, options: TextOptions): string[]
   if (coverage) lines.push(c.dim(`  ${coverage}`));
   const signed = signatureLine(file.signature);
   if (signed) lines.push(c.dim(`  ${signed}`));
+  const pdb = pdbLine(file);
+  if (pdb) lines.push(file.pdb?.status === 'used' ? c.dim(`  ${pdb}`) : c.yellow(`  ${pdb}`));
   for (const f of file.findings) lines.push(...renderFinding(c, f));
   for (const i of file.incompleteAnalysis ?? []) {
     lines.push(c.magenta(`  incomplete  ${i.ruleId ?? i.part}: ${i.reason}`));
@@ -98,7 +101,9 @@ function oneLineNotes(file: FileReport): string {
 
 function renderFinding(c: Colors, f: Finding): string[] {
   const sev = f.severity === 'error' ? c.red('error  ') : f.severity === 'warning' ? c.yellow('warning') : c.cyan('note   ');
+  const source = sourceText(f.source);
   const where = [
+    source === undefined ? undefined : `${source}${f.source?.function === undefined ? '' : ` in ${f.source.function}`}`,
     f.rva === undefined ? undefined : `RVA ${hex(f.rva)}`,
     f.section === undefined ? undefined : `section ${f.section === '' ? '(unnamed)' : f.section}`,
     f.fileOffset === undefined ? undefined : `file offset ${hex(f.fileOffset)}`,
@@ -137,14 +142,22 @@ function renderProof(c: Colors, f: Finding): string[] {
       const between = Array.isArray(restore.context) ? restore.context.filter(isStep) : [];
       steps.push(...between.filter((x) => !steps.some((y) => y.rva === x.rva)), { rva: restore.rva, text: restore.instruction });
     }
-    return steps.map((x, i) => c.dim(`           ${i === 0 ? 'proof:' : '      '} ${x.rva.padEnd(8)} ${x.text}`));
+    return steps.map((x, i) => c.dim(`           ${i === 0 ? 'proof:' : '      '} ${x.rva.padEnd(8)} ${x.text}${stepSource(x)}`));
   }
   const instructions = Array.isArray(ev.instructions) ? ev.instructions.filter(isStep) : [];
   const steps = [...instructions, ev.call];
-  const lines = steps.map((x, i) => c.dim(`           ${i === 0 ? 'proof:' : '      '} ${x.rva.padEnd(8)} ${x.text}`));
-  const path = Array.isArray(ev.path) ? ev.path.map((p: { function?: unknown }) => p.function).filter((n): n is string => typeof n === 'string') : [];
+  const lines = steps.map((x, i) => c.dim(`           ${i === 0 ? 'proof:' : '      '} ${x.rva.padEnd(8)} ${x.text}${stepSource(x)}`));
+  const path = Array.isArray(ev.path)
+    ? ev.path.flatMap((p: { function?: unknown }) => (typeof p.function === 'string' ? [`${p.function}${stepSource(p).replace(/^ {2}/, ' ')}`] : []))
+    : [];
   if (path.length > 1) lines.push(c.dim(`           path:  ${path.join(' → ')}`));
   return lines;
+}
+
+/** "  (src/rx.c:142)" after a proof step or path entry that has a source line. */
+function stepSource(x: unknown): string {
+  const text = sourceText(evidenceSource(x));
+  return text === undefined ? '' : `  (${text})`;
 }
 
 function verdictLabel(c: Colors, file: FileReport): string {

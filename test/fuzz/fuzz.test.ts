@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runFuzz } from './fuzz.js';
+import { runPdbFuzz } from './pdb-fuzz.js';
 
 // Seeds up to 512 KiB: the large hostile inputs take seconds each and have tests of their
 // own (test/hostile); npm run fuzz mutates them too.
@@ -29,5 +30,14 @@ describe('HVCI_FUZZ_SHARD: N shards run exactly the inputs of one run', () => {
     assert.equal(all.length, 12);
     const sharded = [1, 2, 3].flatMap((index) => names({ index, count: 3 }));
     assert.deepEqual([...sharded].sort(), [...all].sort());
+  });
+});
+
+describe('PDB fuzz (seed 1, 200 mutated fixture PDBs, each with its driver)', () => {
+  const result = runPdbFuzz({ count: 200, seed: 1, timeLimitMs: 10_000 });
+  it('0 uncaught exceptions, internal errors, invalid reports or slow inputs', () => assert.deepEqual(result.failures, []));
+  it('the mutations reach past the container: some PDBs are still used, some refused', () => {
+    assert.ok(result.used > 10, `${result.used} used`);
+    assert.ok(result.ignored > 10, `${result.ignored} ignored`);
   });
 });

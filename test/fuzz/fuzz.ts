@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyze } from '../../src/analyze.js';
-import type { ScanReport } from '../../src/report/model.js';
+import type { FileReport, ScanReport } from '../../src/report/model.js';
 import { hostileInputs } from '../hostile/inputs.js';
 import { corpusDir, hasCorpus, repoRoot } from '../helpers/paths.js';
 import { reportSchemaErrors } from '../helpers/schema.js';
@@ -47,7 +47,7 @@ export interface FuzzResult {
 }
 
 /** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -129,7 +129,7 @@ function layout(b: Uint8Array): Layout | undefined {
 const HUGE = [0xffffffff, 0xfffffff0, 0x7fffffff, 0x80000000, 0x10000000, 0];
 
 type Mutator = (b: Uint8Array, r: () => number) => Uint8Array;
-const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+export const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
 
 const MUTATORS: Array<[string, Mutator]> = [
   ['bit flips', (b, r) => {
@@ -218,6 +218,17 @@ const MUTATORS: Array<[string, Mutator]> = [
   }],
 ];
 
+/** Schema errors of one file's report, checked inside a minimal scan report. */
+export function fileSchemaErrors(report: FileReport): string[] {
+  const scan: ScanReport = {
+    tool: { name: 'hvci', version: '0.0.0', informationUri: 'https://example.invalid' },
+    files: [report],
+    walkErrors: [],
+    summary: { files: 1, analyzed: 0, errors: 0, incompatible: 0, warnings: 0, compatible: 0, kernelDrivers: 0, findings: { error: 0, warning: 0, note: 0 }, skipped: 0, targetOs: 'win10-1507', failOn: 'error', exitCode: 0 },
+  };
+  return reportSchemaErrors(JSON.parse(JSON.stringify(scan)));
+}
+
 export function runFuzz(options: FuzzOptions): FuzzResult {
   const seeds = fuzzSeeds(options);
   const r = prng(options.seed);
@@ -264,13 +275,7 @@ export function runFuzz(options: FuzzOptions): FuzzResult {
       if (part.reason.startsWith('internal error')) result.internalErrors.push({ input, error: `${part.ruleId ?? part.part}: ${part.reason}` });
     }
     if (report.incompleteAnalysis) result.incomplete++;
-    const scan: ScanReport = {
-      tool: { name: 'hvci', version: '0.0.0', informationUri: 'https://example.invalid' },
-      files: [report],
-      walkErrors: [],
-      summary: { files: 1, analyzed: 0, errors: 0, incompatible: 0, warnings: 0, compatible: 0, kernelDrivers: 0, findings: { error: 0, warning: 0, note: 0 }, skipped: 0, targetOs: 'win10-1507', failOn: 'error', exitCode: 0 },
-    };
-    const errors = reportSchemaErrors(JSON.parse(JSON.stringify(scan)));
+    const errors = fileSchemaErrors(report);
     if (errors.length > 0) result.invalidReports.push({ input, errors: errors.slice(0, 3) });
     if (result.uncaught.length + result.internalErrors.length + result.overLimit.length + result.invalidReports.length > failures) options.onFailure?.(input, bytes);
     options.onProgress?.(i + 1);

@@ -9,6 +9,7 @@
  *   HVCI_FUZZ_SHARD=K/N  analyse only every Nth input, starting at the Kth: N processes with
  *                      the same seed and count run exactly the inputs of one run, on N cores
  *   HVCI_FUZZ_SAVE=DIR  write every input that failed a check to DIR
+ *   HVCI_FUZZ_PDB_COUNT  mutated fixture PDBs to analyse with their drivers (default: a tenth of the count)
  *   HVCI_FUZZ_TRACE=FILE  name each input on stderr and write its bytes to FILE before analysing it
  *                      (to catch one that kills the process)
  * Exit 1 when any input raised, hit an internal error, broke the schema or the time limit.
@@ -17,6 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import '../../src/cli/node-digests.js'; // native digests, as the CLI analyses
 import { runFuzz } from './fuzz.js';
+import { runPdbFuzz } from './pdb-fuzz.js';
 
 const count = Number(process.env.HVCI_FUZZ_COUNT ?? 2000);
 const seed = Number(process.env.HVCI_FUZZ_SEED ?? 1);
@@ -70,5 +72,9 @@ process.stdout.write(
     `  slowest input ${Math.round(result.slowestMs)} ms`,
   ].join('\n') + '\n',
 );
-const bad = result.uncaught.length + result.internalErrors.length + result.overLimit.length + result.invalidReports.length;
+const pdbCount = Number(process.env.HVCI_FUZZ_PDB_COUNT ?? Math.ceil(count / 10));
+const pdb = runPdbFuzz({ count: pdbCount, seed, timeLimitMs });
+for (const f of pdb.failures.slice(0, 10)) process.stdout.write(`  pdb: ${JSON.stringify(f)}\n`);
+process.stdout.write(`pdb fuzz: ${pdb.inputs} mutated PDBs: used ${pdb.used}, ignored ${pdb.ignored}, failures ${pdb.failures.length}, slowest ${Math.round(pdb.slowestMs)} ms\n`);
+const bad = result.uncaught.length + result.internalErrors.length + result.overLimit.length + result.invalidReports.length + pdb.failures.length;
 process.exitCode = bad > 0 ? 1 : 0;
