@@ -127,6 +127,7 @@ export function buildProgram(): Command {
     .option('--baseline <report.json>', 'a previous JSON report: findings already in it are reported as baseline and do not fail the scan')
     .option('--blocklist <file.xml>', "Microsoft's driver block rules (SiPolicy XML) to use instead of the bundled copy")
     .option('-j, --jobs <n>', `analyse in n worker threads (default: the number of cores, ${availableParallelism()}; 1 = in process)`, jobsArg, availableParallelism())
+    .option('--db <results.sqlite>', 'store each file\'s report in this SQLite database (created if missing) and reuse the reports stored for files scanned before')
     .option('--shard <k/n>', 'scan only shard k of n (files chosen by a hash of their path; run n shards with the same arguments)', shardArg)
     .addHelpText('after', EXAMPLES)
     .action(async (paths: string[], flags: ScanFlags, command: Command) => {

@@ -26,6 +26,8 @@ export interface ScanOptions {
   shard?: Shard;
   /** Files found in directories for which this is true are not scanned (config `ignore`). */
   ignore?: (path: string) => boolean;
+  /** --db: a report stored earlier for this content, used instead of analysing the file again. */
+  stored?: (sha256: string, path: string) => FileReport | undefined;
 }
 
 /** What a streamed scan found besides the files: walk errors, skipped files, ignored count. */
@@ -109,9 +111,12 @@ async function scanFile(entry: WalkEntry, options: ScanOptions, pool?: AnalysisP
     const size = e instanceof InputTooLarge ? e.size : 0;
     return errorReport(path, size, e instanceof InputTooLarge ? e.message : describe(e));
   }
-  if (pool) return pool.analyze(bytes, path, sha256Hex(bytes));
+  const sha256 = sha256Hex(bytes);
+  const stored = options.stored?.(sha256, path);
+  if (stored) return stored;
+  if (pool) return pool.analyze(bytes, path, sha256);
   try {
-    return analyze(bytes, { path, sha256: sha256Hex(bytes), targetOs: options.targetOs, ...(options.blocklist ? { blocklist: options.blocklist } : {}) });
+    return analyze(bytes, { path, sha256, targetOs: options.targetOs, ...(options.blocklist ? { blocklist: options.blocklist } : {}) });
   } catch (e) {
     return { ...errorReport(path, bytes.length, `internal error (please report it): ${describe(e)}`), errorCode: 'INTERNAL_ERROR' };
   }

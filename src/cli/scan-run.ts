@@ -17,7 +17,9 @@ import { parseTargetOs, TARGET_OS_NAMES, type TargetOs } from '../rules/target-o
 import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { checkOutputPath, fileSink, OutputPathError, renderFileSafely, type ReportSink, sarifPaths, stdoutSink } from './output.js';
 import { ignoreFilter, loadBaseline, loadBlocklist, loadConfig, relativePath } from './policy-files.js';
+import { openResultsDb, type ResultsDb, ResultsDbError, scanStoreSettings } from './results-db.js';
 import { scanEach } from './scan-command.js';
+import { countScanInputs, ScanProgress } from './scan-progress.js';
 import type { Shard } from './shard.js';
 import { describe } from './walk.js';
 
@@ -36,6 +38,7 @@ export interface ScanFlags {
   blocklist?: string;
   shard?: Shard;
   jobs: number;
+  db?: string;
 }
 
 /** Runs the scan command; returns the exit code. Usage problems are one line on stderr and exit 2. */
@@ -44,7 +47,7 @@ export async function runScanCommand(paths: string[], flags: ScanFlags, command:
     if (flags.output !== undefined) await checkOutputPath(flags.output, paths);
     return await runScan(paths, await withConfig(flags, command));
   } catch (e) {
-    if (!(e instanceof ConfigError) && !(e instanceof OutputPathError)) throw e;
+    if (!(e instanceof ConfigError) && !(e instanceof OutputPathError) && !(e instanceof ResultsDbError)) throw e;
     process.stderr.write(`hvci: ${e.message.split('\n').join('\nhvci: ')}\n`);
     return ExitCode.usage;
   }
@@ -69,9 +72,6 @@ async function withConfig(flags: ScanFlags, command: Command): Promise<ResolvedF
 }
 
 async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
-  const stderr = process.stderr;
-  const showProgress = stderr.isTTY === true && !flags.quiet;
-  const errorColor = useColor(stderr, flags);
   const baseline = flags.baseline === undefined ? undefined : await loadBaseline(flags.baseline);
   const blocklist = flags.blocklist === undefined ? undefined : await loadBlocklist(flags.blocklist);
   const config = flags.loaded.config;
@@ -79,10 +79,28 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
   const policy = config || baseline ? { ...(config ? { config } : {}), ...(baseline ? { baseline } : {}), relativePath } : undefined;
   const toFile = flags.output !== undefined;
   const writer = reportWriter(flags, !toFile && useColor(process.stdout, flags));
-  const clearProgress = () => {
-    if (showProgress) stderr.write('\r\x1b[K');
-  };
+  const db = flags.db === undefined ? undefined : await openResultsDb(flags.db, await scanStoreSettings(flags.targetOs.minBuild, flags.blocklist));
+  const releaseDb = db ? commitOnSignal(db) : undefined;
+  try {
+    return await scanInto(paths, flags, { writer, toFile, policy, ignore, blocklist, db });
+  } finally {
+    releaseDb?.();
+    db?.close();
+  }
+}
 
+interface ScanParts {
+  writer: ReportWriter;
+  toFile: boolean;
+  policy: Parameters<typeof applyPolicyToFile>[1] | undefined;
+  ignore: ((path: string) => boolean) | undefined;
+  blocklist: Awaited<ReturnType<typeof loadBlocklist>> | undefined;
+  db: ResultsDb | undefined;
+}
+
+async function scanInto(paths: string[], flags: ResolvedFlags, { writer, toFile, policy, ignore, blocklist, db }: ScanParts): Promise<number> {
+  const stderr = process.stderr;
+  const errorColor = useColor(stderr, flags);
   let sink: ReportSink;
   try {
     sink = toFile ? await fileSink(flags.output as string) : stdoutSink();
@@ -90,6 +108,9 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
     stderr.write(`hvci: cannot write the report to ${visible(flags.output as string)}: ${visible(describe(e))}\n`);
     return ExitCode.output;
   }
+  const filter = { ...(ignore ? { ignore } : {}), ...(flags.shard ? { shard: flags.shard } : {}) };
+  const progress = stderr.isTTY === true && !flags.quiet ? new ScanProgress(stderr, countScanInputs(paths, filter)) : undefined;
+  const clearProgress = () => progress?.clear();
   // Each file's report is written as soon as it is made; only the summary counts stay.
   const counter = new SummaryCounter(flags.failOn);
   try {
@@ -97,39 +118,48 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
     const outcome = await scanEach(
       paths,
       {
-        ...(ignore ? { ignore } : {}),
+        ...filter,
         ...(blocklist ? { blocklist } : {}),
-        ...(flags.shard ? { shard: flags.shard } : {}),
+        ...(db ? { stored: (sha256: string, path: string) => db.lookup(sha256, path) } : {}),
         jobs: flags.jobs,
         targetOs: flags.targetOs,
         failOn: flags.failOn,
         maxFileSize: flags.maxFileSize,
-        ...(showProgress ? { onFile: (path: string, i: number) => stderr.write(`\r\x1b[K[${i + 1}] ${visible(path)}`) } : {}),
         onError: (file: FileReport) => {
           clearProgress();
           stderr.write(`${errorColor ? '\x1b[35mhvci:\x1b[0m' : 'hvci:'} ${visible(file.path)}: ${visible(file.error ?? '')}\n`);
         },
       },
       async (raw) => {
+        db?.save(raw);
+        progress?.fileDone(raw.size);
         const rendered = renderFileSafely(writer, policy ? applyPolicyToFile(raw, policy) : raw);
         counter.add(rendered.file);
         if (!toFile && process.stdout.isTTY) clearProgress();
         await sink.write(rendered.text);
       },
     );
-    clearProgress();
+    progress?.stop();
     const { walk } = outcome;
     for (const w of walk.errors) stderr.write(`hvci: ${visible(w.path)}: ${visible(w.error)}\n`);
     if (flags.verbose) for (const w of walk.special) stderr.write(`hvci: ${visible(w.path)}: ${visible(w.reason)}\n`);
     const summary = counter.summary({ skipped: walk.skipped, targetOs: flags.targetOs.name, walkErrors: walk.errors.length, ignored: outcome.ignored });
     if (flags.shard) summary.shard = `${flags.shard.index}/${flags.shard.count}`;
+    if (db) {
+      summary.reused = db.reused;
+      if (!flags.quiet) stderr.write(`hvci: ${visible(flags.db as string)}: ${db.reused} file(s) taken from the database, ${db.stored} analysed and stored\n`);
+    }
     await sink.write(writer.end({ walkErrors: walk.errors, ...(walk.special.length > 0 ? { skippedFiles: walk.special } : {}), summary }));
     await sink.close();
     return summary.exitCode;
   } catch (e) {
+    progress?.stop();
     await sink.abort();
+    if (e instanceof ResultsDbError) {
+      stderr.write(`hvci: ${visible(e.message)}\n`);
+      return ExitCode.output;
+    }
     if (!toFile) throw e;
-    clearProgress();
     stderr.write(`hvci: cannot write the report to ${visible(flags.output as string)}: ${visible(describe(e))}\n`);
     return ExitCode.output;
   }
@@ -157,3 +187,21 @@ export function useColor(stream: NodeJS.WriteStream, flags: { color?: boolean })
   return stream.isTTY === true;
 }
 
+/**
+ * Ctrl-C or kill (SIGTERM) during a --db scan: the pending batch is committed before the
+ * process ends as the signal would end it, so a re-run resumes after the last stored file.
+ */
+function commitOnSignal(db: ResultsDb): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    release();
+    db.close();
+    process.kill(process.pid, signal);
+  };
+  const release = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return release;
+}
