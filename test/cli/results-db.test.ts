@@ -86,6 +86,45 @@ describe('--db results.sqlite', () => {
     assert.deepEqual(rerun.report.files, first.report.files);
   });
 
+  it("the README's merge of shards' databases gives the database of one whole scan, and its queries run on it", () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Results database'));
+    const merge = /sqlite3 all\.sqlite "([^"]+)"/.exec(section)?.[1];
+    assert.ok(merge, 'the merge command in README');
+    const shards = [1, 2].map((k) => {
+      const shardDb = join(dir, `shard-${k}.sqlite`);
+      const r = runCli(['scan', '-f', 'jsonl', '--fail-on', 'none', '-j', '1', '--shard', `${k}/2`, '--db', shardDb, imageFixtures]);
+      assert.equal(r.status, 0, r.stderr);
+      return shardDb;
+    });
+    const merged = new Sqlite(shards[0] as string);
+    const whole = new Sqlite(db, { readonly: true });
+    const table = (x: Sqlite.Database, sql: string) => x.prepare(sql).all();
+    try {
+      merged.exec(merge.replace("'$db'", `'${shards[1]}'`));
+      // The whole scan's database also holds the win11 run of the test above: compare the default settings.
+      const settings = "settings = 'min-build=10240;blocklist=bundled'";
+      assert.deepEqual(table(merged, 'SELECT sha256, verdict, report FROM files ORDER BY sha256'), table(whole, `SELECT sha256, verdict, report FROM files WHERE ${settings} ORDER BY sha256`));
+      assert.deepEqual(table(merged, 'SELECT path FROM paths ORDER BY path'), table(whole, `SELECT DISTINCT path FROM paths WHERE ${settings} ORDER BY path`));
+      assert.deepEqual(
+        table(merged, 'SELECT sha256, seq, rule_id, rva FROM findings ORDER BY 1, 2'),
+        table(whole, `SELECT sha256, seq, rule_id, rva FROM findings WHERE ${settings} ORDER BY 1, 2`),
+      );
+
+      const queries = /```sql\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+      const statements = queries.split(/;\n/).map((q) => q.replace(/^--.*$/gm, '').trim()).filter((q) => q !== '');
+      assert.ok(statements.length >= 4, queries);
+      for (const q of statements) assert.doesNotThrow(() => merged.prepare(q).all(), q);
+      const byVerdict = merged.prepare(statements[2] as string).all() as Array<{ verdict: string; drivers: number }>;
+      const kernel = first.report.files.filter((f) => f.kernelMode);
+      assert.ok(byVerdict.length > 1);
+      for (const v of byVerdict) assert.equal(v.drivers, new Set(kernel.filter((f) => f.verdict === v.verdict).map((f) => f.sha256)).size, v.verdict);
+    } finally {
+      merged.close();
+      whole.close();
+    }
+  });
+
   it('a file that is not SQLite, or a SQLite database of something else, is a usage error and is left alone', () => {
     const junk = join(dir, 'notes.sqlite');
     writeFileSync(junk, 'these are my notes, not a database\n'.repeat(100));
