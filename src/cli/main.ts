@@ -24,6 +24,8 @@ Examples:
       SARIF 2.1.0 for GitHub code scanning / Azure DevOps (paths relative to --root, default .).
   $ hvci scan --format html -o hvci.html drivers/
       One self-contained page to read or send: verdicts, section maps, findings.
+  $ hvci scan --db results.sqlite -f jsonl -o drivers.jsonl DriverStore/
+      Keep every driver's report in SQLite; a re-run analyses only new files (and resumes after Ctrl-C).
   $ hvci scan --target-os win10-1703 --fail-on warning drivers/
       Only Windows 10 1703 and later matter; fail the build on warnings too.
   $ NO_COLOR=1 hvci scan --quiet C:/Windows/System32/drivers
