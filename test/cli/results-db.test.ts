@@ -77,6 +77,18 @@ describe('--db results.sqlite', () => {
     assert.equal(settings.length, 2);
   });
 
+  it('the config applies to a stored report on its way out, as to a fresh one; the database keeps the analysis', () => {
+    const wx = first.report.files.find((f) => f.path.endsWith('wx_section.x64.mingw.sys')) as FileReport;
+    const ruleId = (wx.findings[0] as FileReport['findings'][number]).ruleId;
+    const config = join(dir, 'rule-off.json');
+    writeFileSync(config, JSON.stringify({ rules: { [ruleId]: 'off' } }));
+    const r = scanJson(['--db', db, '--config', config, wx.path]);
+    assert.equal(r.report.summary.reused, 1);
+    assert.ok(!(r.report.files[0] as FileReport).findings.some((f) => f.ruleId === ruleId), `${ruleId} is off`);
+    const stored = query<{ n: number }>(db, `SELECT count(*) AS n FROM findings WHERE sha256 = '${wx.sha256}' AND rule_id = '${ruleId}'`)[0];
+    assert.ok((stored?.n ?? 0) > 0);
+  });
+
   it('an interrupted scan (SIGTERM) keeps what it stored, and the re-run completes the report from there', async () => {
     const resumed = join(dir, 'resumed.sqlite');
     const stored = await scanUntilFirstFile(resumed);
