@@ -143,3 +143,5 @@ function main(): void {
 }
 
 main();
+await (await import('./db-step.js')).dbStep();
+await (await import('./memory-step.js')).memoryStep();

@@ -28,6 +28,8 @@ Examples:
       Findings name the function and source line (src/rx.c:142) from the driver's PDB.
   $ hvci scan --format github --pdb out/ --source-root . out/
       GitHub Actions annotations (::error file=src/rx.c,line=16,…) on pull requests.
+  $ hvci scan --db results.sqlite -f jsonl -o drivers.jsonl DriverStore/
+      Keep every driver's report in SQLite; a re-run analyses only new files (and resumes after Ctrl-C).
   $ hvci scan --target-os win10-1703 --fail-on warning drivers/
       Only Windows 10 1703 and later matter; fail the build on warnings too.
   $ NO_COLOR=1 hvci scan --quiet C:/Windows/System32/drivers
@@ -142,6 +144,7 @@ export function buildProgram(): Command {
     .option('--blocklist <file.xml>', "Microsoft's driver block rules (SiPolicy XML) to use instead of the bundled copy")
     .option('-j, --jobs <n>', `analyse in n worker threads (default: the number of cores, ${availableParallelism()}; 1 = in process)`, jobsArg, availableParallelism())
     .option('--image-only', 'image checks only (sections, relocations, imports, signature, blocklist): no code is decoded; fast triage of huge corpora')
+    .option('--db <results.sqlite>', 'store each file\'s report in this SQLite database (created if missing) and reuse the reports stored for files scanned before')
     .option('--shard <k/n>', 'scan only shard k of n (files chosen by a hash of their path; run n shards with the same arguments)', shardArg)
     .option('--pdb <path>', "a driver's PDB, or a directory of PDBs (repeatable): findings get source file, line and function; used only when its GUID and age match the driver", collect, [])
     .option('--no-pdb-lookup', "do not look for <driver>.pdb beside the driver or at the path in its debug record")

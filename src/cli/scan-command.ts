@@ -32,6 +32,8 @@ export interface ScanOptions {
   ignore?: (path: string) => boolean;
   /** PDB lookup and source paths (--pdb, --source-root, --source-map); no PDBs when absent. */
   sources?: SourceSettings;
+  /** --db: a report stored earlier for this content, used instead of analysing the file again. */
+  stored?: (sha256: string, path: string) => FileReport | undefined;
 }
 
 /** What a streamed scan found besides the files: walk errors, skipped files, ignored count. */
@@ -116,10 +118,13 @@ async function scanFile(entry: WalkEntry, options: ScanOptions, pool?: AnalysisP
     const size = e instanceof InputTooLarge ? e.size : 0;
     return errorReport(path, size, e instanceof InputTooLarge ? e.message : describe(e));
   }
-  if (pool) return pool.analyze(bytes, path, sha256Hex(bytes));
+  const sha256 = sha256Hex(bytes);
+  const stored = options.stored?.(sha256, path);
+  if (stored) return stored;
+  if (pool) return pool.analyze(bytes, path, sha256);
   try {
     const { sources, ...shared } = analysisSetup(options);
-    return analyze(bytes, { path, sha256: sha256Hex(bytes), ...shared, ...(sources ? sourceOptions(sources, path) : {}) });
+    return analyze(bytes, { path, sha256, ...shared, ...(sources ? sourceOptions(sources, path) : {}) });
   } catch (e) {
     return { ...errorReport(path, bytes.length, `internal error (please report it): ${describe(e)}`), errorCode: 'INTERNAL_ERROR' };
   }

@@ -21,8 +21,10 @@ import { parseTargetOs, TARGET_OS_NAMES, type TargetOs } from '../rules/target-o
 import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { checkOutputPath, fileSink, githubPaths, OutputPathError, renderFileSafely, type ReportSink, sarifPaths, stdoutSink } from './output.js';
 import { ignoreFilter, loadBaseline, loadBlocklist, loadConfig, relativePath } from './policy-files.js';
+import { openResultsDb, type ResultsDb, ResultsDbError, scanStoreSettings } from './results-db.js';
 import { scanEach } from './scan-command.js';
 import type { SourceSettings } from './pdb-lookup.js';
+import { countScanInputs, ScanProgress } from './scan-progress.js';
 import type { Shard } from './shard.js';
 import { describe } from './walk.js';
 import './node-digests.js'; // native digests for the core (src/digest)
@@ -49,6 +51,7 @@ export interface ScanFlags {
   pdbLookup: boolean;
   sourceRoot?: string;
   sourceMap?: Array<{ from: string; to: string }>;
+  db?: string;
 }
 
 /** Runs the scan command; returns the exit code. Usage problems are one line on stderr and exit 2. */
@@ -61,7 +64,7 @@ export async function runScanCommand(paths: string[], flags: ScanFlags, command:
     }
     return await runScan(paths, await withConfig(flags, command));
   } catch (e) {
-    if (!(e instanceof ConfigError) && !(e instanceof OutputPathError)) throw e;
+    if (!(e instanceof ConfigError) && !(e instanceof OutputPathError) && !(e instanceof ResultsDbError)) throw e;
     process.stderr.write(`hvci: ${e.message.split('\n').join('\nhvci: ')}\n`);
     return ExitCode.usage;
   }
@@ -86,9 +89,6 @@ async function withConfig(flags: ScanFlags, command: Command): Promise<ResolvedF
 }
 
 async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
-  const stderr = process.stderr;
-  const showProgress = stderr.isTTY === true && !flags.quiet;
-  const errorColor = useColor(stderr, flags);
   const baseline = flags.baseline === undefined ? undefined : await loadBaseline(flags.baseline);
   const blocklist = flags.blocklist === undefined ? undefined : await loadBlocklist(flags.blocklist);
   const config = flags.loaded.config;
@@ -96,10 +96,28 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
   const policy = config || baseline ? { ...(config ? { config } : {}), ...(baseline ? { baseline } : {}), relativePath } : undefined;
   const toFile = flags.output !== undefined;
   const writer = reportWriter(flags, !toFile && useColor(process.stdout, flags));
-  const clearProgress = () => {
-    if (showProgress) stderr.write('\r\x1b[K');
-  };
+  const db = flags.db === undefined ? undefined : await openResultsDb(flags.db, await scanStoreSettings(flags.targetOs.minBuild, flags.blocklist, storeKeyOptions(flags)));
+  const releaseDb = db ? commitOnSignal(db) : undefined;
+  try {
+    return await scanInto(paths, flags, { writer, toFile, policy, ignore, blocklist, db });
+  } finally {
+    releaseDb?.();
+    db?.close();
+  }
+}
 
+interface ScanParts {
+  writer: ReportWriter;
+  toFile: boolean;
+  policy: Parameters<typeof applyPolicyToFile>[1] | undefined;
+  ignore: ((path: string) => boolean) | undefined;
+  blocklist: Awaited<ReturnType<typeof loadBlocklist>> | undefined;
+  db: ResultsDb | undefined;
+}
+
+async function scanInto(paths: string[], flags: ResolvedFlags, { writer, toFile, policy, ignore, blocklist, db }: ScanParts): Promise<number> {
+  const stderr = process.stderr;
+  const errorColor = useColor(stderr, flags);
   let sink: ReportSink;
   try {
     sink = toFile ? await fileSink(flags.output as string) : stdoutSink();
@@ -107,6 +125,9 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
     stderr.write(`hvci: cannot write the report to ${visible(flags.output as string)}: ${visible(describe(e))}\n`);
     return ExitCode.output;
   }
+  const filter = { ...(ignore ? { ignore } : {}), ...(flags.shard ? { shard: flags.shard } : {}) };
+  const progress = stderr.isTTY === true && !flags.quiet ? new ScanProgress(stderr, countScanInputs(paths, filter)) : undefined;
+  const clearProgress = () => progress?.clear();
   // Each file's report is written as soon as it is made; only the summary counts stay.
   const counter = new SummaryCounter(flags.failOn);
   try {
@@ -114,44 +135,63 @@ async function runScan(paths: string[], flags: ResolvedFlags): Promise<number> {
     const outcome = await scanEach(
       paths,
       {
-        ...(ignore ? { ignore } : {}),
+        ...filter,
         ...(blocklist ? { blocklist } : {}),
-        ...(flags.shard ? { shard: flags.shard } : {}),
         ...(flags.imageOnly ? { imageOnly: true } : {}),
+        ...(db ? { stored: (sha256: string, path: string) => db.lookup(sha256, path) } : {}),
         jobs: flags.jobs,
         sources: sourceSettings(flags),
         targetOs: flags.targetOs,
         failOn: flags.failOn,
         maxFileSize: flags.maxFileSize,
-        ...(showProgress ? { onFile: (path: string, i: number) => stderr.write(`\r\x1b[K[${i + 1}] ${visible(path)}`) } : {}),
         onError: (file: FileReport) => {
           clearProgress();
           stderr.write(`${errorColor ? '\x1b[35mhvci:\x1b[0m' : 'hvci:'} ${visible(file.path)}: ${visible(file.error ?? '')}\n`);
         },
       },
       async (raw) => {
+        db?.save(raw);
+        progress?.fileDone(raw.size);
         const rendered = renderFileSafely(writer, policy ? applyPolicyToFile(raw, policy) : raw);
         counter.add(rendered.file);
         if (!toFile && process.stdout.isTTY) clearProgress();
         await sink.write(rendered.text);
       },
     );
-    clearProgress();
+    progress?.stop();
     const { walk } = outcome;
     for (const w of walk.errors) stderr.write(`hvci: ${visible(w.path)}: ${visible(w.error)}\n`);
     if (flags.verbose) for (const w of walk.special) stderr.write(`hvci: ${visible(w.path)}: ${visible(w.reason)}\n`);
     const summary = counter.summary({ skipped: walk.skipped, targetOs: flags.targetOs.name, walkErrors: walk.errors.length, ignored: outcome.ignored });
     if (flags.shard) summary.shard = `${flags.shard.index}/${flags.shard.count}`;
+    if (db) {
+      summary.reused = db.reused;
+      if (!flags.quiet) stderr.write(`hvci: ${visible(flags.db as string)}: ${db.reused} file(s) taken from the database, ${db.stored} analysed and stored\n`);
+    }
     await sink.write(writer.end({ walkErrors: walk.errors, ...(walk.special.length > 0 ? { skippedFiles: walk.special } : {}), summary }));
     await sink.close();
     return summary.exitCode;
   } catch (e) {
+    progress?.stop();
     await sink.abort();
+    if (e instanceof ResultsDbError) {
+      stderr.write(`hvci: ${visible(e.message)}\n`);
+      return ExitCode.output;
+    }
     if (!toFile) throw e;
-    clearProgress();
     stderr.write(`hvci: cannot write the report to ${visible(flags.output as string)}: ${visible(describe(e))}\n`);
     return ExitCode.output;
   }
+}
+
+/** What else goes into --db's key: --image-only, and the source options when any is given. */
+function storeKeyOptions(flags: ScanFlags): { imageOnly?: boolean; sources?: string } {
+  const explicit = (flags.pdb ?? []).length > 0 || flags.sourceRoot !== undefined || (flags.sourceMap ?? []).length > 0 || !flags.pdbLookup;
+  const { pdbPaths, lookup, sourceRoot, sourceMaps } = sourceSettings(flags);
+  return {
+    ...(flags.imageOnly ? { imageOnly: true } : {}),
+    ...(explicit ? { sources: JSON.stringify({ pdbPaths, lookup, sourceRoot, sourceMaps }) } : {}),
+  };
 }
 
 function sourceSettings(flags: ScanFlags): SourceSettings {
@@ -188,3 +228,21 @@ export function useColor(stream: NodeJS.WriteStream, flags: { color?: boolean })
   return stream.isTTY === true;
 }
 
+/**
+ * Ctrl-C or kill (SIGTERM) during a --db scan: the pending batch is committed before the
+ * process ends as the signal would end it, so a re-run resumes after the last stored file.
+ */
+function commitOnSignal(db: ResultsDb): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    release();
+    db.close();
+    process.kill(process.pid, signal);
+  };
+  const release = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return release;
+}

@@ -170,6 +170,8 @@ export interface ScanSummary {
   ignored?: number;
   /** --shard K/N: this report covers that shard of the inputs only. */
   shard?: string;
+  /** --db: files whose report was taken from the results database (stored by an earlier scan) instead of analysed again. */
+  reused?: number;
   targetOs: string;
   failOn: 'error' | 'warning' | 'none';
   exitCode: number;

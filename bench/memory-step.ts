@@ -1,0 +1,81 @@
+/**
+ * Bench step: flat memory. Builds a tree of ~3,000 inputs (hard links, or symlinks across
+ * file systems, to the corpus files and the test fixtures, repeated in numbered folders) and
+ * scans it as a process with `-f json -o FILE` and with `-f jsonl` to stdout, reporting each run's peak
+ * RSS against the 300 MB the issue allows. BENCH_MEMORY_FILES sets the number of inputs.
+ */
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { corpusDir, repoRoot } from '../test/helpers/paths.js';
+import { runBuiltCli } from './built-cli.js';
+
+export const PEAK_RSS_LIMIT = 300 * 1024 * 1024;
+
+function driverFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return driverFiles(p);
+    return e.isFile() && /\.(sys|exe|dll|efi)$/i.test(e.name) ? [p] : [];
+  });
+}
+
+/** A temp tree of `count` inputs made from the corpus and fixtures; the caller removes it. */
+export function buildInputTree(count: number): { dir: string; files: number } {
+  const sources = [...driverFiles(corpusDir), ...driverFiles(join(repoRoot, 'test', 'fixtures'))];
+  if (sources.length === 0) throw new Error('no corpus or fixture files to build the inputs from');
+  const dir = mkdtempSync(join(tmpdir(), 'hvci-bench-memory-'));
+  let made = 0;
+  for (let copy = 0; made < count; copy++) {
+    const sub = join(dir, String(copy).padStart(4, '0'));
+    mkdirSync(sub);
+    for (const [i, source] of sources.entries()) {
+      if (made >= count) break;
+      const target = join(sub, `${i}-${basename(source)}`);
+      try {
+        linkSync(source, target);
+      } catch {
+        symlinkSync(source, target);
+      }
+      made++;
+    }
+  }
+  return { dir, files: made };
+}
+
+export interface MemoryRun {
+  format: string;
+  files: number;
+  seconds: number;
+  peakRss: number | undefined;
+  status: number;
+}
+
+/** Scans a tree of `count` inputs once per report form; returns each run's peak RSS. */
+export async function measureMemory(count: number): Promise<MemoryRun[]> {
+  const tree = buildInputTree(count);
+  try {
+    const runs: MemoryRun[] = [];
+    for (const [format, args] of [
+      ['json -o FILE', ['-f', 'json', '-o', join(tree.dir, 'report.json')]],
+      ['jsonl > stdout', ['-f', 'jsonl']],
+    ] as const) {
+      const r = await runBuiltCli(['scan', ...args, '--fail-on', 'none', tree.dir]);
+      runs.push({ format, files: tree.files, seconds: r.seconds, peakRss: r.peakRss, status: r.status });
+    }
+    return runs;
+  } finally {
+    rmSync(tree.dir, { recursive: true, force: true });
+  }
+}
+
+export async function memoryStep(): Promise<void> {
+  const count = Number(process.env.BENCH_MEMORY_FILES ?? 3000);
+  const runs = await measureMemory(count);
+  console.log(`\nflat memory (${count} inputs, as a process, default --jobs; limit ${PEAK_RSS_LIMIT / 1024 / 1024} MB):`);
+  for (const r of runs) {
+    const mb = r.peakRss === undefined ? 'unknown' : `${(r.peakRss / 1024 / 1024).toFixed(0)} MB`;
+    const verdict = r.peakRss === undefined ? '' : r.peakRss < PEAK_RSS_LIMIT ? ' (under the limit)' : ' (OVER the limit)';
+    console.log(`  -f ${r.format.padEnd(14)} peak RSS ${mb}${verdict}, ${r.seconds.toFixed(1)} s, exit ${r.status}`);
+  }
+}
