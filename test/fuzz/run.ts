@@ -2,7 +2,7 @@
  * npm run fuzz — seeded mutation fuzzing of the analyser (see fuzz.ts).
  *   HVCI_FUZZ_COUNT   inputs to try (default 2000; the long run: 100000)
  *   HVCI_FUZZ_SEED    PRNG seed (default 1; the same seed gives the same inputs)
- *   HVCI_FUZZ_LIMIT_MS  per-file time limit (default 10000)
+ *   HVCI_FUZZ_LIMIT_MS  per-file limit in CPU ms (default 10000; CPU, not wall time, so a loaded machine does not fail inputs)
  *   HVCI_HOSTILE_FULL=1 also the full-size hostile inputs (50 MB call chain, 100 MB of code)
  *   HVCI_FUZZ_MAX_SEED_BYTES=N  only seed files up to N bytes (leaves out the slow hostile inputs)
  *   HVCI_FUZZ_ONLY=12,345  analyse only these input numbers (to reproduce a failure)
