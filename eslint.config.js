@@ -18,6 +18,22 @@ export default tseslint.config(
     },
   },
   {
+    // Layers import one way (pe ← analysis ← rules ← report): the analysis and the reader name no
+    // rule module but the leaf vocabulary of rule ids.
+    files: ['src/pe/**', 'src/analysis/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process'], message: 'The core is pure: Node APIs belong in src/cli.' },
+            { group: ['../rules/*', '!../rules/ids.js', '../report/*', '../cli/*'], message: 'pe and analysis sit below rules and reports: only ../rules/ids.js may be named here.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },

@@ -5,12 +5,15 @@
  * execute-cache-type) are all driven from here.
  */
 
+import type { RuleId } from '../rules/ids.js';
+
 /** A: dangerous through an argument value; D: always executable; N: listed, no caller control. */
 export type ApiClass = 'A' | 'D' | 'N';
 
 export type ArgKind = 'pool-type' | 'pool-flags' | 'lookaside-flags' | 'page-protection' | 'cache-type' | 'mdl-priority' | 'vp-pool-type';
 
-export type CallRuleId = 'execute-pool-type' | 'execute-page-protection' | 'execute-page-mapping' | 'execute-cache-type' | 'execute-default-api';
+/** The rules this table drives (ids.ts is a leaf with no imports: the one rules module analysis may name). */
+export type CallRuleId = Extract<RuleId, 'execute-pool-type' | 'execute-page-protection' | 'execute-page-mapping' | 'execute-cache-type' | 'execute-default-api'>;
 
 export interface ApiArgument {
   /** 1-based position in the documented prototype (KMDF: as actually passed, after WdfDriverGlobals). */

@@ -4,7 +4,6 @@
  * enclosing function's own parameter (wrappers), and judges every value that reaches the
  * call. A value executable on any path makes the call executable.
  */
-import type { Severity } from '../rules/types.js';
 import { type ApiArgument, type ApiClass, type ContextArgument, apiSpec, API_TABLE, type ApiSpec, type CallRuleId, executability, saferValue, symbolic } from './api-table.js';
 import { type CallForm, findImportCallSites, functionsReferencing, type ImportCallSite, scanDirectBranches } from './call-sites.js';
 import { type CodeModel, codeModelOf, type FunctionCode, type Unsupported } from './code-model.js';
@@ -97,7 +96,7 @@ export interface CheckedCall {
   argument?: ApiArgument;
   verdict: CallVerdict;
   /** Severity the rule should use (undefined: the call is compatible). */
-  severity?: Severity;
+  severity?: 'error' | 'warning' | 'note';
   /** Class D: executable whatever the arguments. */
   alwaysExecutable?: boolean;
   values: ResolvedValue[];

@@ -471,7 +471,7 @@ class Walker {
     cond.api = { name: api.name, ntddi: api.ntddi, returnedTrue: holds === held };
     // RtlIsNtDdiVersionAvailable(v) is TRUE on every Windows at or above v; Memory Integrity
     // exists from Windows 10 (NTDDI_WIN10) on, so for v <= NTDDI_WIN10 it is TRUE there. For a
-    // later release the answer depends on the oldest Windows the driver supports (call-findings).
+    // later release the answer depends on the oldest Windows the driver supports (rules/call-site-rule.ts).
     if (api.ntddi <= NTDDI_WIN10) cond.onHvci = holds === held;
     return cond;
   }

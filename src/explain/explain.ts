@@ -17,7 +17,7 @@
  *   incompatible-drivers   "Review incompatible drivers" lists (driver .sys / oemNN.inf)
  *   pnputil                `pnputil -e` driver package lists (any language)
  */
-import type { RuleId } from '../rules/ids.js';
+import { ruleById, type RuleId } from '../rules/index.js';
 import {
   hexOf,
   isExecutablePoolType,
@@ -147,16 +147,8 @@ const CI_CODES: Record<number, CiCode> = {
   },
 };
 
-const FIXES: Partial<Record<RuleId, string>> = {
-  'execute-pool-type':
-    'Allocate NX pool: NonPagedPoolNx (0x200) instead of NonPagedPool, POOL_FLAG_NON_PAGED for ExAllocatePool2/3, POOL_NX_ALLOCATION in lookaside Flags; or build with POOL_NX_OPTIN=1 and call ExInitializeDriverRuntime(DrvRtPoolNxOptIn) in DriverEntry.',
-  'execute-page-protection': 'Pass a protection without PAGE_EXECUTE*: PAGE_READWRITE instead of PAGE_EXECUTE_READWRITE, PAGE_READONLY instead of PAGE_EXECUTE_READ.',
-  'execute-page-mapping': 'OR MdlMappingNoExecute (0x40000000) into the Priority of MmGetSystemAddressForMdlSafe / MmMapLockedPagesSpecifyCache.',
-  'execute-write-section': 'Keep code and data in separate sections: drop "execute,write" from #pragma section or /SECTION:name,ERW, and do not merge data sections into code.',
-  'section-alignment': 'Link with /ALIGN:0x1000 (DRIVER_ALIGNMENT=0x1000) so every section starts on a 4 KiB page.',
-  'iat-in-executable-section': 'Do not merge .rdata (which holds the IAT) into .text: remove /MERGE:.rdata=.text or similar.',
-  'straddling-relocation': 'Keep pointers naturally aligned (no #pragma pack around pointer-holding structs), or target Windows 10 1703 and later.',
-};
+/** The fix for a rule's problem: the rule's own resolution, so explain and scan never disagree. */
+const fixOf = (id: RuleId): string => ruleById(id).meta.docs.resolution;
 
 const parseNumber = (s: string): bigint | undefined => {
   const clean = s.replace(/[`_]/g, '').replace(/\.$/, '');
@@ -214,7 +206,7 @@ const detectBugcheck: Detector = (text) => {
     ruleIds: code.ruleIds,
     meaning: '',
     values,
-    fix: code.ruleIds.map((r) => FIXES[r]).filter(Boolean)[0] ?? SCAN_HINT,
+    fix: code.ruleIds[0] ? fixOf(code.ruleIds[0]) : SCAN_HINT,
   };
   const argMeaning = (i: number) => code.args[i] as string;
   if (p2 !== undefined) values.push({ name: 'Arg2', value: hexOf(p2), meaning: argMeaning(0) });
@@ -316,7 +308,7 @@ const MESSAGES: MessagePattern[] = [
       return {
         title: 'Verifier code-integrity issue: executable MDL mapping',
         meaning: `The driver code at ${hexOf(parseNumber(m[1] as string) ?? 0n)} mapped an MDL with priority ${priorityName(pr)} (${hexOf(pr)}), without MdlMappingNoExecute.`,
-        fix: FIXES['execute-page-mapping'] as string,
+        fix: fixOf('execute-page-mapping'),
         callerAddress: hexOf(parseNumber(m[1] as string) ?? 0n),
         values: [{ name: 'priority', value: hexOf(pr), meaning: priorityName(pr) }],
       };
@@ -335,7 +327,7 @@ const MESSAGES: MessagePattern[] = [
       build: (m) => ({
         title: `Verifier code-integrity issue: image has ${what}`,
         meaning: `Windows found, while loading ${m[1]}, ${what} (section '${m[2]}'). This is a property of the driver binary: it must be relinked.`,
-        fix: FIXES[rule] as string,
+        fix: fixOf(rule),
         sectionName: m[2] as string,
         drivers: [m[1] as string],
         values: [
@@ -351,7 +343,7 @@ const MESSAGES: MessagePattern[] = [
     build: (m) => ({
       title: `Verifier code-integrity issue (older Windows builds): ${m[2]?.toLowerCase()} relocations`,
       meaning: `${m[1]} has base relocations that Windows 10 1507–1607 refuse under HVCI (${m[2]?.toLowerCase() === 'straddled' ? 'a fix-up that crosses a 4 KiB page' : 'a relocation type other than DIR64/HIGHLOW'}).`,
-      fix: FIXES['straddling-relocation'] as string,
+      fix: fixOf('straddling-relocation'),
       drivers: [m[1] as string],
       values: [],
     }),
@@ -443,7 +435,7 @@ const detectVerifierCounters: Detector = (text) => {
         ? 'Verifier counted code-integrity violations (with the option in "warn only" mode it counts instead of bug-checking). Each non-zero counter is one kind of HVCI incompatibility.'
         : 'Verifier counted no code-integrity violations on the paths exercised so far. Run-time checks only see code that ran; image checks ran at load.',
     values,
-    fix: rules.size > 0 ? `${[...rules].map((r) => FIXES[r]).filter(Boolean)[0] ?? ''} ${SCAN_HINT}`.trim() : SCAN_HINT,
+    fix: rules.size > 0 ? `${fixOf([...rules][0] as RuleId)} ${SCAN_HINT}` : SCAN_HINT,
     notes: ['No real `verifier /query` output with these counters was available to us; the names follow Microsoft\'s counter list (rule book §5), matched with or without spaces.'],
   };
 };

@@ -123,6 +123,17 @@ export function sarifWriter(options: SarifOptions = {}): ReportWriter {
           locations: [{ physicalLocation: { artifactLocation: location } }],
         });
       }
+      // A rule that does not apply (BinSkim's NotApplicable): what this file was not checked for.
+      for (const n of file.rulesNotApplied ?? []) {
+        const index = ruleIndex.get(n.ruleId);
+        notifications.push({
+          level: 'note',
+          message: { text: `${file.path}: rule ${n.ruleId} not applied: ${n.reason}` },
+          descriptor: { id: 'RULE_NOT_APPLICABLE' },
+          associatedRule: { id: n.ruleId, ...(index !== undefined ? { index } : {}) },
+          locations: [{ physicalLocation: { artifactLocation: location } }],
+        });
+      }
       const out: string[] = [];
       for (const f of file.findings) {
         knowRule(f);

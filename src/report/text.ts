@@ -62,6 +62,7 @@ function renderFile(c: Colors, file: FileReport, options: TextOptions): string[]
   for (const i of file.incompleteAnalysis ?? []) {
     lines.push(c.magenta(`  incomplete  ${i.ruleId ?? i.part}: ${i.reason}`));
   }
+  if (options.verbose) lines.push(...notAppliedLines(c, file));
   if (options.verbose && file.checkedCalls && file.checkedCalls.length > 0) {
     lines.push(c.dim(`  checked ${file.checkedCalls.length} call site(s):`));
     for (const k of file.checkedCalls) {
@@ -176,4 +177,11 @@ function summaryLine(c: Colors, report: ReportTail): string {
   if (report.walkErrors.length > 0) line += ` ${report.walkErrors.length} path(s) could not be read.`;
   line += ` Target OS: ${s.targetOs}.`;
   return c.bold(line);
+}
+
+/** `--verbose`: the rules that did not run, grouped by reason (ARM64 lists a dozen code rules with one reason). */
+function notAppliedLines(c: Colors, file: FileReport): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const n of file.rulesNotApplied ?? []) byReason.set(n.reason, [...(byReason.get(n.reason) ?? []), n.ruleId]);
+  return [...byReason].map(([reason, ids]) => c.dim(`  not applied  ${ids.join(', ')}: ${reason}`));
 }

@@ -42,10 +42,6 @@ export default defineRule({
         callsUsingTheDefault: analysis.calls.filter((c) => c.values.some((v) => v.verdict === 'nx-optin')).map((c) => hex(c.callRva)),
       },
     };
-    const offset = image.space.offsetOf(store);
-    if (offset !== undefined) details.fileOffset = offset;
-    const section = image.space.sectionAt(store);
-    if (section) details.section = section.name;
     ctx.report('nxOptIn', { function: o.function, storeRva: hex(store) }, details);
   },
 });
