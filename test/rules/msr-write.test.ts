@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkFixtureRows, findingsOf, fixtureRows } from '../analysis/fixture-rows.js';
+import { ruleById } from '../../src/rules/index.js';
+import { bin, codeRuleNotApplicable, ruleTester } from '../helpers/rule-tester.js';
+import { oracleCallRva } from '../helpers/oracles.js';
 
 // Every expectation row of test/fixtures/calls/bin/FIXTURES.tsv for this rule.
 checkFixtureRows('msr-write');
@@ -30,4 +33,15 @@ describe('msr-write names the MSR the source writes', () => {
       assert.equal(/syscall hook/.test(f.message), row.value_name === 'IA32_LSTAR', f.message);
     });
   }
+});
+
+// Valid, invalid and not-applicable cases; places from FIXTURES.tsv (objdump), not from hvci.
+ruleTester(ruleById('msr-write'), {
+  valid: [bin('calls/bin/clean_calls.x64.mingw-O2.sys'), bin('calls/bin/cr0.x64.mingw-O2.sys')],
+  invalid: [
+    { input: bin('calls/bin/privileged.x64.mingw-O2.sys'), more: true, findings: [
+      { messageId: 'write', rva: oracleCallRva('privileged.x64.mingw-O2.sys', 'msr_hook_lstar', 'msr-write'), severity: 'warning', args: { msr: /IA32_LSTAR/ } },
+    ] },
+  ],
+  notApplicable: codeRuleNotApplicable,
 });
