@@ -15,7 +15,8 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { runCli } from '../helpers/cli.js';
-import { corpusDir, hasCorpus } from '../helpers/paths.js';
+import { corpusDir } from '../helpers/paths.js';
+import { corpusSkip } from '../helpers/corpus.js';
 
 const CHROMIUM = process.env.HVCI_CHROMIUM ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -82,7 +83,7 @@ describe('HTML report in a real browser', { skip }, () => {
     await page.close();
   });
 
-  it('corpus: the whole report opens with no network request', { skip: hasCorpus ? false : 'no corpus' }, async () => {
+  it('corpus: the whole report opens with no network request', { skip: corpusSkip() }, async () => {
     const html = join(work, 'corpus.html');
     runCli(['scan', '--format', 'html', '-o', html, corpusDir]);
     const { page, requests, url } = await open(html, 'corpus.png');

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type * as Sarif from 'sarif';
 import { runCli } from '../helpers/cli.js';
-import { corpusDir, hasCorpus, repoRoot } from '../helpers/paths.js';
+import { corpusDir, repoRoot } from '../helpers/paths.js';
+import { corpusSkip } from '../helpers/corpus.js';
 import { rules } from '../../src/rules/index.js';
 import { SARIF_FINGERPRINT_KEY } from '../../src/report/fingerprint.js';
 import { sarifSchemaErrors } from './sarif-schema.js';
@@ -22,7 +23,7 @@ describe('the schema check itself', () => {
   });
 });
 
-describe('SARIF of the corpus scan', { skip: hasCorpus ? false : `no corpus at ${corpusDir}` }, () => {
+describe('SARIF of the corpus scan', { skip: corpusSkip() }, () => {
   let log: Sarif.Log;
   let status: number;
   before(() => ({ log, status } = sarifOf(['--root', corpusDir, corpusDir])));
