@@ -4,7 +4,9 @@
  * enclosing function's own parameter (wrappers), and judges every value that reaches the
  * call. A value executable on any path makes the call executable.
  */
-import { type ApiArgument, type ApiClass, type ContextArgument, apiSpec, API_TABLE, type ApiSpec, type CallRuleId, executability, saferValue, symbolic } from './api-table.js';
+import { type ApiArgument, type ApiClass, type ContextArgument, apiSpec, API_TABLE, type ApiSpec, type CallRuleId, executability } from './api-table.js';
+import { saferValue, symbolic } from './windows-values.js';
+import { hex } from '../pe/index.js';
 import { type CallForm, findImportCallSites, functionsReferencing, type ImportCallSite, scanDirectBranches } from './call-sites.js';
 import { type CodeModel, codeModelOf, type FunctionCode, type Unsupported } from './code-model.js';
 import { argumentLocation, type Condition, type Location, resolveBefore, type Value } from './dataflow.js';
@@ -298,7 +300,7 @@ class CallAnalyzer {
             reason: 'ProcessHandle is NtCurrentProcess() (-1), which in a system thread (DriverEntry, work items) is the System process',
           };
         }
-        const what = values.map((v) => (v.origin.kind === 'const' ? hex(v.origin.value) : describeOrigin(v))).join(' or ');
+        const what = values.map((v) => (v.origin.kind === 'const' ? rawHex(v.origin.value) : describeOrigin(v))).join(' or ');
         return {
           argument,
           value: what,
@@ -322,7 +324,7 @@ class CallAnalyzer {
         const names = routines.map((v) => {
           if (v.origin.kind !== 'address') return describeOrigin(v);
           const fn = this.model.functions.at(v.origin.rva);
-          return fn ? functionName(fn) : `0x${v.origin.rva.toString(16)}`;
+          return fn ? functionName(fn) : hex(v.origin.rva);
         });
         return {
           argument,
@@ -377,13 +379,13 @@ class CallAnalyzer {
     const o = v.origin;
     if (o.kind === 'const') {
       const verdict = executability(arg.kind, o.value) === 'executable' ? 'executable' : 'non-executable';
-      out.push({ verdict, value: symbolic(arg.kind, o.value), raw: hex(o.value), origin: 'constant', instructions, path });
+      out.push({ verdict, value: symbolic(arg.kind, o.value), raw: rawHex(o.value), origin: 'constant', instructions, path });
     } else if (o.kind === 'param') {
       out.push(...this.fromCallers(code.fn, o.index, v, arg, path, depth, instructions));
     } else if (o.kind === 'global') {
       out.push({ ...this.judgeGlobal(o.rva, o.size, v, arg), instructions, path });
     } else if (o.kind === 'address') {
-      out.push({ verdict: 'unresolved', origin: `address 0x${o.rva.toString(16)}`, reason: 'an address, not a value', instructions, path });
+      out.push({ verdict: 'unresolved', origin: `address ${hex(o.rva)}`, reason: 'an address, not a value', instructions, path });
     } else {
       out.push({ verdict: 'unresolved', origin: 'unknown', reason: o.reason, instructions, path });
     }
@@ -431,7 +433,7 @@ class CallAnalyzer {
   private judgeGlobal(rva: number, size: number, v: Value, arg: ApiArgument): Omit<ResolvedValue, 'instructions' | 'path'> {
     const space = this.model.image.space;
     const section = space.sectionAt(rva);
-    const where = `global 0x${rva.toString(16)}${section ? ` (${section.name})` : ''}`;
+    const where = `global ${hex(rva)}${section ? ` (${section.name})` : ''}`;
     const opt = this.nxOptIn;
     if (opt && (rva === opt.poolTypeVariableRva || rva === opt.mdlProtectionVariableRva)) {
       return {
@@ -446,7 +448,7 @@ class CallAnalyzer {
       if (raw !== undefined) {
         const value = ((BigInt(raw) & v.andMask) | v.orBits) & 0xffffffffffffffffn;
         const verdict = executability(arg.kind, value) === 'executable' ? 'executable' : 'non-executable';
-        return { verdict, value: symbolic(arg.kind, value), raw: hex(value), origin: `${where}, read-only` };
+        return { verdict, value: symbolic(arg.kind, value), raw: rawHex(value), origin: `${where}, read-only` };
       }
     }
     return { verdict: 'unresolved', origin: where, reason: 'loaded from a writable global; its value is set at run time' };
@@ -490,7 +492,7 @@ class CallAnalyzer {
         if (r.raw !== undefined && (v.andMask !== 0xffffffffffffffffn || v.orBits !== 0n)) {
           const value = (BigInt(r.raw) & v.andMask) | v.orBits;
           const verdict = executability(arg.kind, value) === 'executable' ? 'executable' : 'non-executable';
-          out.push({ ...r, verdict, value: symbolic(arg.kind, value), raw: hex(value), instructions: [...r.instructions, ...instructions] });
+          out.push({ ...r, verdict, value: symbolic(arg.kind, value), raw: rawHex(value), instructions: [...r.instructions, ...instructions] });
         } else {
           out.push({ ...r, instructions: [...r.instructions, ...instructions] });
         }
@@ -552,7 +554,8 @@ class CallAnalyzer {
   }
 }
 
-const hex = (v: bigint): string => `0x${v.toString(16)}`;
+/** A raw argument value as it is passed (lower case, like the disassembly); addresses use pe's hex. */
+const rawHex = (v: bigint): string => `0x${v.toString(16)}`;
 const FLT_VOLUME_CONTEXT = 1n;
 
 /** The value's path passes a version test that every Windows with Memory Integrity decides the other way. */
@@ -583,9 +586,9 @@ function describeOrigin(v: Value): string {
     case 'param':
       return `parameter ${o.index}`;
     case 'global':
-      return `global 0x${o.rva.toString(16)}`;
+      return `global ${hex(o.rva)}`;
     case 'address':
-      return `address 0x${o.rva.toString(16)}`;
+      return `address ${hex(o.rva)}`;
     case 'const':
       return 'constant';
     case 'unknown':

@@ -7,6 +7,7 @@
  * callers can be examined (wrapper summaries).
  */
 import { BP, type Insn, type MemoryOperand, type Operand, registerFamily, registerSize, SP } from './decoder.js';
+import { hex } from '../pe/index.js';
 import type { CodeModel, FunctionCode } from './code-model.js';
 import type { CodeFunction } from './functions.js';
 
@@ -834,7 +835,7 @@ function isRegisterDestination(insn: Insn): boolean {
 
 function describe(v: Value): string {
   const o = v.origin;
-  return o.kind === 'param' ? `parameter ${o.index}` : o.kind === 'global' ? `global 0x${o.rva.toString(16)}` : o.kind === 'unknown' ? o.reason : o.kind;
+  return o.kind === 'param' ? `parameter ${o.index}` : o.kind === 'global' ? `global ${hex(o.rva)}` : o.kind === 'unknown' ? o.reason : o.kind;
 }
 
 function regOf(op: Operand | undefined): number | undefined {

@@ -11,6 +11,7 @@ import { type FileReport, type Finding, type ImageFacts, type ScanReport, type V
 import { visible } from './terminal-safe.js';
 import { type ReportHead, type ReportWriter, renderWith } from './writer.js';
 import { signatureLine, versionLine } from './provenance.js';
+import { hex } from '../pe/index.js';
 
 export interface HtmlOptions {
   /** Page title; default "hvci report". */
@@ -297,10 +298,6 @@ function disassembly(f: Finding): string {
   const call = ev.call as { rva?: unknown; text?: unknown } | undefined;
   if (call && typeof call.text === 'string') lines.push(`${typeof call.rva === 'string' ? call.rva.padEnd(10) : ''} ${call.text}`);
   return lines.length ? `<pre class="asm">${esc(lines.join('\n'))}</pre>` : '';
-}
-
-function hex(n: number): string {
-  return `0x${n.toString(16).toUpperCase()}`;
 }
 
 function fmt(n: number): string {

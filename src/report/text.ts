@@ -131,7 +131,7 @@ function renderProof(c: Colors, f: Finding): string[] {
     // the instructions before it, then the instruction itself.
     if (typeof ev.instruction !== 'string' || f.rva === undefined) return [];
     const context = Array.isArray(ev.context) ? ev.context.filter(isStep) : [];
-    const steps = [...context, { rva: `0x${f.rva.toString(16)}`, text: ev.instruction }];
+    const steps = [...context, { rva: hex(f.rva), text: ev.instruction }];
     // A CR0 toggle: the instructions up to the write that restores WP, and that write.
     const restore = ev.restore as { rva?: unknown; instruction?: unknown; context?: unknown } | undefined;
     if (restore && typeof restore.rva === 'string' && typeof restore.instruction === 'string') {

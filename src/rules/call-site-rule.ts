@@ -7,7 +7,7 @@
  */
 import type { CallRuleId } from '../analysis/api-table.js';
 import { analyzeCalls, type CheckedCall, neverOnHvci, type ResolvedValue, type ValueCondition } from '../analysis/call-analysis.js';
-import type { PeImage } from '../pe/index.js';
+import { hex, type PeImage } from '../pe/index.js';
 import type { TargetOs } from './target-os.js';
 import { defineRule, type FindingDetails, type MessageArguments, type Rule, type RuleContext, type RuleMeta, type Severity } from './types.js';
 
@@ -35,7 +35,6 @@ export function defineCallSiteRule(meta: CallSiteRuleMeta): Rule<CallMessageId> 
   });
 }
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
 function reportCallFindings(image: PeImage, ctx: RuleContext<CallMessageId>, rule: CallRuleId): void {
   const analysis = analyzeCalls(image);

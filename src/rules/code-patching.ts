@@ -1,8 +1,8 @@
 import { findCodeMdls } from '../analysis/code-mdls.js';
 import { findRoutineLookups } from '../analysis/dynamic-lookup.js';
 import { defineInstructionRule } from './instruction-rule.js';
+import { hex } from '../pe/index.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
 export default defineInstructionRule({
   meta: {

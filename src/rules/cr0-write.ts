@@ -1,8 +1,7 @@
 import { findControlRegisterWrites } from '../analysis/privileged-writes.js';
-import type { PeImage } from '../pe/index.js';
+import { hex, type PeImage } from '../pe/index.js';
 import { defineInstructionRule } from './instruction-rule.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 const WRITE_PROTECT = 0x10000n;
 
 export default defineInstructionRule({

@@ -1,7 +1,7 @@
 import { findControlRegisterWrites } from '../analysis/privileged-writes.js';
 import { defineInstructionRule } from './instruction-rule.js';
+import { hex } from '../pe/index.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 const SMEP = 1n << 20n;
 const SMAP = 1n << 21n;
 

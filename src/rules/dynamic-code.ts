@@ -1,7 +1,7 @@
 import { findGeneratedCodeCalls } from '../analysis/generated-code.js';
 import { defineInstructionRule } from './instruction-rule.js';
+import { hex } from '../pe/index.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
 export default defineInstructionRule({
   meta: {

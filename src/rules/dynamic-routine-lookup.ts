@@ -1,8 +1,8 @@
 import { withCodeModel } from '../analysis/code-model.js';
 import { findRoutineLookups } from '../analysis/dynamic-lookup.js';
 import { defineRule, type FindingDetails } from './types.js';
+import { hex } from '../pe/index.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
 export default defineRule({
   meta: {

@@ -2,8 +2,8 @@ import { API_TABLE } from '../analysis/api-table.js';
 import { findImportCallSites } from '../analysis/call-sites.js';
 import { functionName } from '../analysis/functions.js';
 import { defineInstructionRule } from './instruction-rule.js';
+import { hex } from '../pe/index.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 /** Class N of the rule book's §2 table: listed as handing out memory, with no argument that decides. */
 const DEFAULT_APIS = new Map(API_TABLE.filter((s) => s.cls === 'N').map((s) => [s.name, s]));
 

@@ -7,7 +7,7 @@
  * conditions of a rule that reads code.
  */
 import { type CodeModel, withCodeModel } from '../analysis/code-model.js';
-import type { PeImage } from '../pe/index.js';
+import { hex, type PeImage } from '../pe/index.js';
 import { defineRule, type MessageArguments, type Rule, type RuleMeta, type Severity } from './types.js';
 
 /** One instruction found in a function. */
@@ -52,13 +52,12 @@ export function defineInstructionRule<M extends string, S extends InstructionSit
   });
 }
 
-const lowerHex = (n: number): string => `0x${n.toString(16)}`;
 
 function siteEvidence(site: InstructionSite): Record<string, unknown> {
   return {
     function: site.function,
-    functionRva: lowerHex(site.functionRva),
+    functionRva: hex(site.functionRva),
     instruction: site.text,
-    context: site.context.map((c) => ({ rva: lowerHex(c.rva), text: c.text })),
+    context: site.context.map((c) => ({ rva: hex(c.rva), text: c.text })),
   };
 }

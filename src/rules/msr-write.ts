@@ -1,7 +1,7 @@
 import { findMsrWrites } from '../analysis/privileged-writes.js';
 import { defineInstructionRule } from './instruction-rule.js';
+import { hex } from '../pe/index.js';
 
-const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
 /** MSRs that hold system-call entry points: the ones syscall hooks overwrite. */
 const SYSCALL_MSRS: ReadonlyMap<bigint, string> = new Map([

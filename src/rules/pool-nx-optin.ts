@@ -1,7 +1,7 @@
 import { analyzeCalls } from '../analysis/call-analysis.js';
 import { defineRule, type FindingDetails } from './types.js';
+import { hex } from '../pe/index.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
 export default defineRule({
   meta: {

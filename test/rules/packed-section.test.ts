@@ -46,7 +46,7 @@ describe('packed-section', () => {
       const report = analyze(mutated, { path: file });
       const notes = report.findings.filter((f) => f.ruleId === 'packed-section');
       assert.deepEqual(notes.map((f) => [f.section, (f.evidence as { reason?: string }).reason]), [['UPX1', 'undecodable']], file);
-      assert.match(notes[0]?.message ?? '', /undecodable bytes at 0x[0-9a-f]+ in reached code/);
+      assert.match(notes[0]?.message ?? '', /undecodable bytes at 0x[0-9A-F]+ in reached code/);
       assert.ok(!report.findings.some((f) => f.ruleId === 'cr0-write'), file);
     }
   });

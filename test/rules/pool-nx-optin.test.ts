@@ -28,7 +28,7 @@ describe('pool-nx-optin', () => {
       // The evidence names the RtlGetVersion call objdump sees in DriverEntry.
       const oracle = readTsv(join(callFixtures, `${file}.calls.tsv`)).filter((r) => r.api === 'RtlGetVersion' && r.form !== 'thunk');
       const call = (notes[0]?.evidence as { rtlGetVersionCall?: string } | undefined)?.rtlGetVersionCall;
-      assert.ok(oracle.some((r) => r.call_rva === call), `RtlGetVersion call ${call} not in the oracle`);
+      assert.ok(oracle.some((r) => Number(r.call_rva) === Number(call)), `RtlGetVersion call ${call} not in the oracle`);
     });
   }
 });

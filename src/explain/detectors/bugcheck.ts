@@ -4,7 +4,8 @@
  */
 import type { RuleId } from '../../rules/ids.js';
 import { SCAN_HINT, fixOf, parseNumber, type DecodedValue, type Detector, type Explanation } from '../explanation.js';
-import { hexOf, isExecutablePoolType, isExecutableProtection, lacksMdlNoExecute, nxPoolType, nxProtection, poolTagText, poolTypeName, priorityName, protectionName } from '../values.js';
+import { isExecutablePoolType, isExecutableProtection, lacksMdlNoExecute, nxPoolType, nxProtection, poolTagText, poolTypeName, priorityName, protectionName } from '../../analysis/windows-values.js';
+import { hex } from '../../pe/index.js';
 
 interface CiCode {
   title: string;
@@ -87,26 +88,26 @@ export const detectBugcheck: Detector = (text) => {
   if (!parsed) return undefined;
   const [p1, p2, p3, p4] = parsed.args;
   const code = CI_CODES[Number(p1)];
-  const argText = parsed.args.map((a, i) => `Arg${i + 1} ${hexOf(a)}`).join(', ');
+  const argText = parsed.args.map((a, i) => `Arg${i + 1} ${hex(a)}`).join(', ');
   if (!code || p1 === undefined) {
     const said = parsed.descriptions[0];
     return {
       kind: 'bugcheck-c4',
-      title: `Bug check 0xC4 (DRIVER_VERIFIER_DETECTED_VIOLATION), parameter 1 = ${hexOf(p1 ?? 0n)}: not a code-integrity (HVCI) violation`,
+      title: `Bug check 0xC4 (DRIVER_VERIFIER_DETECTED_VIOLATION), parameter 1 = ${hex(p1 ?? 0n)}: not a code-integrity (HVCI) violation`,
       codeIntegrity: false,
       ruleIds: [],
       meaning:
         `Driver Verifier stopped the system for a violation of another of its checks${said ? ` ("${said}")` : ''}. ` +
         'Code-integrity (HVCI) violations use parameter 1 = 0x2000–0x2006; this one is not about Memory Integrity, and no hvci rule covers it.',
-      values: parsed.args.map((a, i) => ({ name: `Arg${i + 1}`, value: hexOf(a), meaning: parsed.descriptions[i] || '' })),
+      values: parsed.args.map((a, i) => ({ name: `Arg${i + 1}`, value: hex(a), meaning: parsed.descriptions[i] || '' })),
       fix: 'Look up this parameter 1 in the bug check 0xC4 reference and debug it as a Verifier issue; HVCI compatibility is a separate question (hvci scan).',
       notes: [`Parsed: ${argText}.`],
     };
   }
-  const values: DecodedValue[] = [{ name: 'Arg1', value: hexOf(p1), meaning: code.title }];
+  const values: DecodedValue[] = [{ name: 'Arg1', value: hex(p1), meaning: code.title }];
   const e: Explanation = {
     kind: 'bugcheck-c4',
-    title: `Bug check 0xC4, parameter 1 = ${hexOf(p1)}: ${code.title}`,
+    title: `Bug check 0xC4, parameter 1 = ${hex(p1)}: ${code.title}`,
     codeIntegrity: true,
     ruleIds: code.ruleIds,
     meaning: '',
@@ -114,16 +115,16 @@ export const detectBugcheck: Detector = (text) => {
     fix: code.ruleIds[0] ? fixOf(code.ruleIds[0]) : SCAN_HINT,
   };
   const argMeaning = (i: number) => code.args[i] as string;
-  if (p2 !== undefined) values.push({ name: 'Arg2', value: hexOf(p2), meaning: argMeaning(0) });
-  if (p3 !== undefined) values.push({ name: 'Arg3', value: hexOf(p3), meaning: argMeaning(1) });
-  if (p4 !== undefined) values.push({ name: 'Arg4', value: hexOf(p4), meaning: argMeaning(2) });
+  if (p2 !== undefined) values.push({ name: 'Arg2', value: hex(p2), meaning: argMeaning(0) });
+  if (p3 !== undefined) values.push({ name: 'Arg3', value: hex(p3), meaning: argMeaning(1) });
+  if (p4 !== undefined) values.push({ name: 'Arg4', value: hex(p4), meaning: argMeaning(2) });
   const n1 = Number(p1);
-  if (n1 <= 0x2002 && p2 !== undefined) e.callerAddress = hexOf(p2);
+  if (n1 <= 0x2002 && p2 !== undefined) e.callerAddress = hex(p2);
   if (n1 === 0x2000 && p3 !== undefined) {
     const pt = Number(p3 & 0xffffffffn);
-    (values[2] as DecodedValue).meaning = `pool type ${poolTypeName(pt)} (${hexOf(pt)})${isExecutablePoolType(pt) ? ': executable non-paged pool' : ''}`;
+    (values[2] as DecodedValue).meaning = `pool type ${poolTypeName(pt)} (${hex(pt)})${isExecutablePoolType(pt) ? ': executable non-paged pool' : ''}`;
     e.meaning =
-      `A driver asked for ${poolTypeName(pt)} (${hexOf(pt)}), which is executable non-paged pool. Under Memory Integrity kernel memory is never both writable and executable, ` +
+      `A driver asked for ${poolTypeName(pt)} (${hex(pt)}), which is executable non-paged pool. Under Memory Integrity kernel memory is never both writable and executable, ` +
       'so Driver Verifier\'s code-integrity check stops the system at the allocation.';
     e.fix = `Pass ${nxPoolType(pt)} instead (or POOL_FLAG_NON_PAGED for ExAllocatePool2/3), or build with POOL_NX_OPTIN=1 and call ExInitializeDriverRuntime(DrvRtPoolNxOptIn) in DriverEntry.`;
     if (p4 !== undefined) {
@@ -132,14 +133,14 @@ export const detectBugcheck: Detector = (text) => {
     }
   } else if (n1 === 0x2001 && p3 !== undefined) {
     const p = Number(p3 & 0xffffffffn);
-    (values[2] as DecodedValue).meaning = `page protection ${protectionName(p)} (${hexOf(p)})${isExecutableProtection(p) ? ': executable' : ''}`;
-    e.meaning = `A driver asked for memory with ${protectionName(p)} (${hexOf(p)}), an executable protection. Under Memory Integrity the hypervisor will not make such kernel memory executable.`;
+    (values[2] as DecodedValue).meaning = `page protection ${protectionName(p)} (${hex(p)})${isExecutableProtection(p) ? ': executable' : ''}`;
+    e.meaning = `A driver asked for memory with ${protectionName(p)} (${hex(p)}), an executable protection. Under Memory Integrity the hypervisor will not make such kernel memory executable.`;
     e.fix = `Pass ${nxProtection(p)} instead.`;
   } else if (n1 === 0x2002 && p3 !== undefined) {
     const pr = Number(p3 & 0xffffffffn);
-    (values[2] as DecodedValue).meaning = `page priority ${priorityName(pr)} (${hexOf(pr)})${lacksMdlNoExecute(pr) ? ': MdlMappingNoExecute missing' : ''}`;
-    e.meaning = `A driver mapped an MDL with priority ${priorityName(pr)} (${hexOf(pr)}), without MdlMappingNoExecute, so the mapping would be executable.`;
-    e.fix = `Pass ${priorityName((pr | 0x40000000) >>> 0)} (${hexOf((pr | 0x40000000) >>> 0)}): OR MdlMappingNoExecute into the priority of MmGetSystemAddressForMdlSafe / MmMapLockedPagesSpecifyCache.`;
+    (values[2] as DecodedValue).meaning = `page priority ${priorityName(pr)} (${hex(pr)})${lacksMdlNoExecute(pr) ? ': MdlMappingNoExecute missing' : ''}`;
+    e.meaning = `A driver mapped an MDL with priority ${priorityName(pr)} (${hex(pr)}), without MdlMappingNoExecute, so the mapping would be executable.`;
+    e.fix = `Pass ${priorityName((pr | 0x40000000) >>> 0)} (${hex((pr | 0x40000000) >>> 0)}): OR MdlMappingNoExecute into the priority of MmGetSystemAddressForMdlSafe / MmMapLockedPagesSpecifyCache.`;
   } else if (code.when === 'call') {
     // Only the code (or not the value) was given: say what the check is and what the
     // arguments would be, without pretending to know the value.

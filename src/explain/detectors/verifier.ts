@@ -4,7 +4,8 @@
  */
 import type { RuleId } from '../../rules/ids.js';
 import { SCAN_HINT, fixOf, parseNumber, type DecodedValue, type Detector, type Explanation } from '../explanation.js';
-import { hexOf, nxPoolType, nxProtection, poolTagText, poolTypeName, priorityName, protectionName } from '../values.js';
+import { nxPoolType, nxProtection, poolTagText, poolTypeName, priorityName, protectionName } from '../../analysis/windows-values.js';
+import { hex } from '../../pe/index.js';
 
 interface MessagePattern {
   re: RegExp;
@@ -21,11 +22,11 @@ const MESSAGES: MessagePattern[] = [
       const tag = m[3] ? poolTagText(parseNumber(m[3]) ?? 0n) : undefined;
       return {
         title: 'Verifier code-integrity issue: executable pool type',
-        meaning: `The driver code at ${hexOf(parseNumber(m[1] as string) ?? 0n)} asked for ${poolTypeName(pt)} (${hexOf(pt)}), which is executable non-paged pool; Memory Integrity does not allow executable kernel allocations.`,
+        meaning: `The driver code at ${hex(parseNumber(m[1] as string) ?? 0n)} asked for ${poolTypeName(pt)} (${hex(pt)}), which is executable non-paged pool; Memory Integrity does not allow executable kernel allocations.`,
         fix: `Pass ${nxPoolType(pt)} instead (or POOL_FLAG_NON_PAGED for ExAllocatePool2/3), or opt in with POOL_NX_OPTIN=1 + ExInitializeDriverRuntime(DrvRtPoolNxOptIn).`,
-        callerAddress: hexOf(parseNumber(m[1] as string) ?? 0n),
+        callerAddress: hex(parseNumber(m[1] as string) ?? 0n),
         values: [
-          { name: 'pool type', value: hexOf(pt), meaning: poolTypeName(pt) },
+          { name: 'pool type', value: hex(pt), meaning: poolTypeName(pt) },
           ...(m[3] ? [{ name: 'tag', value: m[3], meaning: tag ? `'${tag}'` : '' }] : []),
         ],
       };
@@ -38,10 +39,10 @@ const MESSAGES: MessagePattern[] = [
       const p = Number(parseNumber(m[2] as string) ?? 0n);
       return {
         title: 'Verifier code-integrity issue: executable page protection',
-        meaning: `The driver code at ${hexOf(parseNumber(m[1] as string) ?? 0n)} asked for memory with ${protectionName(p)} (${hexOf(p)}), an executable protection; under Memory Integrity such kernel memory cannot be executable.`,
+        meaning: `The driver code at ${hex(parseNumber(m[1] as string) ?? 0n)} asked for memory with ${protectionName(p)} (${hex(p)}), an executable protection; under Memory Integrity such kernel memory cannot be executable.`,
         fix: `Pass ${nxProtection(p)} instead.`,
-        callerAddress: hexOf(parseNumber(m[1] as string) ?? 0n),
-        values: [{ name: 'protection', value: hexOf(p), meaning: protectionName(p) }],
+        callerAddress: hex(parseNumber(m[1] as string) ?? 0n),
+        values: [{ name: 'protection', value: hex(p), meaning: protectionName(p) }],
       };
     },
   },
@@ -52,10 +53,10 @@ const MESSAGES: MessagePattern[] = [
       const pr = Number(parseNumber(m[2] as string) ?? 0n);
       return {
         title: 'Verifier code-integrity issue: executable MDL mapping',
-        meaning: `The driver code at ${hexOf(parseNumber(m[1] as string) ?? 0n)} mapped an MDL with priority ${priorityName(pr)} (${hexOf(pr)}), without MdlMappingNoExecute.`,
+        meaning: `The driver code at ${hex(parseNumber(m[1] as string) ?? 0n)} mapped an MDL with priority ${priorityName(pr)} (${hex(pr)}), without MdlMappingNoExecute.`,
         fix: fixOf('execute-page-mapping'),
-        callerAddress: hexOf(parseNumber(m[1] as string) ?? 0n),
-        values: [{ name: 'priority', value: hexOf(pr), meaning: priorityName(pr) }],
+        callerAddress: hex(parseNumber(m[1] as string) ?? 0n),
+        values: [{ name: 'priority', value: hex(pr), meaning: priorityName(pr) }],
       };
     },
   },
