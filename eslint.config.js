@@ -53,6 +53,22 @@ export default tseslint.config(
   layer(['src/report/**'], above.cli, above.web, above.analyze, above.registry, above.analysis, above.features),
   layer(['src/explain/**', 'src/config/**', 'src/system/**', 'src/*.ts'], above.cli, above.web),
   {
+    // Layers import one way (pe ← analysis ← rules ← report): the analysis and the reader name no
+    // rule module but the leaf vocabulary of rule ids.
+    files: ['src/pe/**', 'src/analysis/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process'], message: 'The core is pure: Node APIs belong in src/cli.' },
+            { group: ['../rules/*', '!../rules/ids.js', '../report/*', '../cli/*'], message: 'pe and analysis sit below rules and reports: only ../rules/ids.js may be named here.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },

@@ -12,11 +12,13 @@ import { assignFingerprints } from './report/fingerprint.js';
 import { codeAroundIn } from './analysis/call-site-code.js';
 import { BudgetExceeded, type BudgetLimits } from './analysis/budget.js';
 import type { CallSiteAnalysis, CheckedCallSummary, FileReport, Finding, ImageFacts, IncompleteAnalysis } from './report/model.js';
-import { errorFileReport, MORE_LIKE_THIS, verdictOf } from './report/model.js';
+import { errorFileReport, verdictOf } from './report/model.js';
+import { decodesMachineCode } from './rules/applicability.js';
 import { rules } from './rules/index.js';
+import { type RuleNotApplied, runRules } from './rules/runner.js';
 import { readSignature } from './signature/index.js';
 import { DEFAULT_TARGET_OS, type TargetOs } from './rules/target-os.js';
-import { type AnalysisOptions, formatMessage, type Rule, type Severity } from './rules/types.js';
+import type { AnalysisOptions, Rule, RuleId } from './rules/types.js';
 
 export interface AnalyzeOptions {
   /** Shown in the report; the core never touches the file system. */
@@ -45,10 +47,7 @@ export interface AnalyzeOptions {
   sourcePath?: (pdbPath: string) => string;
 }
 
-export const docsPathOf = (ruleId: string): string => `docs/rules/${ruleId}.md`;
-
-/** Findings listed per rule and file; the rest are counted in one "more like this" finding. */
-export const MAX_FINDINGS_PER_RULE = 100;
+export { docsPathOf, MAX_FINDINGS_PER_RULE } from './rules/runner.js';
 
 /**
  * Analyses one file's bytes. Pure: no I/O, and never throws: bad input is a report with
@@ -86,12 +85,18 @@ function analyzeParsed(bytes: Uint8Array, base: ReportBase, options: AnalyzeOpti
     ...(options.blocklist ? { blocklist: options.blocklist } : {}),
   };
   const list = options.rules ?? (options.imageOnly ? imageRules : rules);
-  let coverage = callSiteCoverage(image, list);
   const incomplete: IncompleteAnalysis[] = [];
   let findings: Finding[];
+  let notApplied: RuleNotApplied[];
+  let coverage: CallSiteAnalysis;
   let checked: ReturnType<typeof checkedCalls>;
   try {
-    findings = runRules(image, list, analysisOptions, incomplete);
+    const run = runRules(image, list, analysisOptions, { classification: cls });
+    findings = run.findings;
+    notApplied = run.notApplied;
+    for (const { ruleId, error } of run.failures) incomplete.push(failureOf('rule', ruleId, error));
+    coverage = callSiteCoverage(image, list, notApplied);
+    if (!options.rules && options.imageOnly) notApplied = [...notApplied, ...skippedByImageOnly(notApplied)];
     const model = coverage === 'complete' ? codeModelOf(image) : undefined;
     const truncated = model && !('supported' in model) ? model.discoveryTruncated : undefined;
     if (truncated) incomplete.push({ part: 'function-discovery', reason: `${truncated}: code past it was not analysed` });
@@ -122,6 +127,7 @@ function analyzeParsed(bytes: Uint8Array, base: ReportBase, options: AnalyzeOpti
     verdict: verdictOf(findings),
     callSiteAnalysis: coverage,
     findings,
+    ...(notApplied.length > 0 ? { rulesNotApplied: notApplied } : {}),
     ...(checked ? { checkedCalls: checked.list } : {}),
     ...(checked && checked.omitted > 0 ? { checkedCallsOmitted: checked.omitted } : {}),
     ...(incomplete.length > 0 ? { incompleteAnalysis: incomplete } : {}),
@@ -159,14 +165,18 @@ function withSources(
 }
 
 /** Runs one part of the analysis; a failure is recorded as incomplete instead of escaping. */
-function guarded<T>(incomplete: IncompleteAnalysis[], part: IncompleteAnalysis['part'], ruleId: string | undefined, f: () => T): T | undefined {
+function guarded<T>(incomplete: IncompleteAnalysis[], part: IncompleteAnalysis['part'], ruleId: RuleId | undefined, f: () => T): T | undefined {
   try {
     return f();
   } catch (e) {
-    const reason = e instanceof BudgetExceeded ? `${e.message}: the file is too large or too complex to analyse fully` : `internal error (please report it): ${oneLine(e)}`;
-    incomplete.push({ part, ...(ruleId === undefined ? {} : { ruleId }), reason });
+    incomplete.push(failureOf(part, ruleId, e));
     return undefined;
   }
+}
+
+function failureOf(part: IncompleteAnalysis['part'], ruleId: RuleId | undefined, e: unknown): IncompleteAnalysis {
+  const reason = e instanceof BudgetExceeded ? `${e.message}: the file is too large or too complex to analyse fully` : `internal error (please report it): ${oneLine(e)}`;
+  return { part, ...(ruleId === undefined ? {} : { ruleId }), reason };
 }
 
 function oneLine(e: unknown): string {
@@ -199,77 +209,20 @@ function checkedCalls(image: PeImage): { list: CheckedCallSummary[]; omitted: nu
 
 const imageRules = rules.filter((r) => !r.meta.requiresCode);
 
-/** Call-site analysis exists for x86 and x64 only; say so rather than pass silently. */
-function callSiteCoverage(image: PeImage, list: readonly Rule[]): CallSiteAnalysis {
-  if (!CODE_MACHINES.has(image.machine)) return 'unsupported-machine';
-  return list.some((r) => r.meta.requiresCode) ? 'complete' : 'not-run';
+/** --image-only: the rules that read code are listed as not applied, with that reason (unless another reason came first). */
+function skippedByImageOnly(notApplied: readonly RuleNotApplied[]): RuleNotApplied[] {
+  return rules
+    .filter((r) => r.meta.requiresCode && !notApplied.some((n) => n.ruleId === r.meta.id))
+    .map((r) => ({ ruleId: r.meta.id, reason: 'not run: --image-only checks the image alone, no code is decoded' }));
 }
 
-const CODE_MACHINES = new Set([0x014c, 0x8664]);
-
-/** The note that stands in for every code finding of a packed-looking section. */
-const PACKED_NOTE = 'packed-section';
-
-function runRules(image: PeImage, list: readonly Rule[], options: AnalysisOptions, incomplete: IncompleteAnalysis[]): Finding[] {
-  const findings: Finding[] = [];
-  for (const rule of list) {
-    const { meta } = rule;
-    if (meta.requiresCode && !CODE_MACHINES.has(image.machine)) continue;
-    let listed = 0;
-    let omitted = 0;
-    let omittedSeverity: Severity = 'note';
-    guarded(incomplete, 'rule', meta.id, () =>
-      rule.check(image, {
-        options,
-        report(messageId, args, details = {}) {
-          const template = (meta.messages as Record<string, string>)[messageId];
-          if (template === undefined) throw new Error(`rule ${meta.id} reported unknown message id ${messageId}`);
-          // Machine code in a packed-looking section proves nothing: its one packed-section
-          // note replaces the code rules' findings there (image rules still report).
-          if (meta.requiresCode && meta.id !== PACKED_NOTE && details.rva !== undefined && packedSectionAt(image, details.rva)) return;
-          const { severity: given, ...where } = details;
-          const severity = given ?? meta.defaultSeverity;
-          // A hostile file can trip a rule hundreds of thousands of times: list the first
-          // ones, count the rest (reports stay small enough to render and read).
-          if (listed >= MAX_FINDINGS_PER_RULE) {
-            omitted++;
-            if (SEVERITY_RANK[severity] > SEVERITY_RANK[omittedSeverity]) omittedSeverity = severity;
-            return;
-          }
-          listed++;
-          findings.push({
-            ruleId: meta.id,
-            severity,
-            message: formatMessage(template, args),
-            messageId,
-            arguments: args,
-            ...where,
-            // A call-site finding knows the exact fix for its API; else the rule's resolution.
-            fix: typeof where.evidence?.fix === 'string' ? where.evidence.fix : meta.docs.resolution,
-            docs: docsPathOf(meta.id),
-          });
-        },
-      }),
-    );
-    if (omitted > 0) findings.push(moreLikeThis(meta.id, meta.docs.resolution, omitted, omittedSeverity));
-  }
-  return findings;
-}
-
-const SEVERITY_RANK: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
-
-/** Stands for the findings of one rule past MAX_FINDINGS_PER_RULE, with their worst severity. */
-function moreLikeThis(ruleId: string, resolution: string, omitted: number, severity: Severity): Finding {
-  return {
-    ruleId,
-    severity,
-    message: `…and ${omitted} more findings of this rule in this file, not listed (at most ${MAX_FINDINGS_PER_RULE} are listed per rule and file).`,
-    messageId: MORE_LIKE_THIS,
-    arguments: { count: omitted, limit: MAX_FINDINGS_PER_RULE },
-    evidence: { omitted },
-    fix: resolution,
-    docs: docsPathOf(ruleId),
-  };
+/**
+ * Call-site analysis exists for x86 and x64 only: say so rather than pass silently. Elsewhere
+ * it ran when some rule that reads code applied (rulesNotApplied says why the others did not).
+ */
+function callSiteCoverage(image: PeImage, list: readonly Rule[], notApplied: readonly RuleNotApplied[]): CallSiteAnalysis {
+  if (!decodesMachineCode(image)) return 'unsupported-machine';
+  return list.some((r) => r.meta.requiresCode && !notApplied.some((n) => n.ruleId === r.meta.id)) ? 'complete' : 'not-run';
 }
 
 function imageFacts(image: PeImage): ImageFacts {

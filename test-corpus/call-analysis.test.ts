@@ -11,7 +11,8 @@ import { analyzeCalls } from '../src/analysis/call-analysis.js';
 import { analyze } from '../src/analyze.js';
 import { parsePe } from '../src/pe/index.js';
 import { findRule, type Rule } from '../src/rules/index.js';
-import { corpusDir, hasCorpus } from '../test/helpers/paths.js';
+import { corpusDir } from '../test/helpers/paths.js';
+import { corpusSkip } from '../test/helpers/corpus.js';
 import { readTsv } from '../test/helpers/tsv.js';
 
 function listFiles(dir: string): string[] {
@@ -21,7 +22,7 @@ function listFiles(dir: string): string[] {
   });
 }
 
-describe('call-site analysis on the corpus', { skip: hasCorpus ? false : 'no corpus' }, () => {
+describe('call-site analysis on the corpus', { skip: corpusSkip() }, () => {
   it('completes on every file without throwing', () => {
     let analysed = 0;
     for (const file of listFiles(corpusDir)) {
@@ -52,7 +53,7 @@ const SPEAKEASY_POOL_TYPES: Record<string, Array<[number, number]>> = {
   ],
 };
 
-describe('speakeasy ExAllocatePoolWithTag sites get the verdicts their pool types imply', { skip: hasCorpus ? false : 'no corpus' }, () => {
+describe('speakeasy ExAllocatePoolWithTag sites get the verdicts their pool types imply', { skip: corpusSkip() }, () => {
   for (const [path, sites] of Object.entries(SPEAKEASY_POOL_TYPES)) {
     it(path, () => {
       const parsed = parsePe(new Uint8Array(readFileSync(join(corpusDir, path))));
@@ -76,7 +77,7 @@ describe('speakeasy ExAllocatePoolWithTag sites get the verdicts their pool type
  * execute-default-api (class N): every x86/x64 corpus driver whose facts.tsv import list
  * (measured independently) names a class-N API gets a note for it.
  */
-describe('execute-default-api notes the class-N APIs facts.tsv says a driver imports', { skip: hasCorpus ? false : 'no corpus' }, () => {
+describe('execute-default-api notes the class-N APIs facts.tsv says a driver imports', { skip: corpusSkip() }, () => {
   const classN = new Set(API_TABLE.filter((s) => s.cls === 'N').map((s) => s.name));
   const rule = findRule('execute-default-api') as Rule;
   const rows = readTsv(join(corpusDir, 'facts.tsv')).filter(
@@ -99,7 +100,7 @@ describe('execute-default-api notes the class-N APIs facts.tsv says a driver imp
  * whose sources show no JIT or self-patching), so these heuristics must stay quiet on them.
  * winpmem calls function pointers it keeps inside an allocated struct: data, not code.
  */
-describe('dynamic-code, self-modifying-code and code-patching stay quiet on the corpus drivers', { skip: hasCorpus ? false : 'no corpus' }, () => {
+describe('dynamic-code, self-modifying-code and code-patching stay quiet on the corpus drivers', { skip: corpusSkip() }, () => {
   const quiet = ['dynamic-code', 'self-modifying-code', 'code-patching'].map((id) => findRule(id) as Rule);
   it('reports nothing on any x86/x64 .sys', () => {
     const drivers = listFiles(corpusDir).filter((f) => f.endsWith('.sys'));

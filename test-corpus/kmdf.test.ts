@@ -17,7 +17,8 @@ import { describe, it } from 'node:test';
 import { CodeModel } from '../src/analysis/code-model.js';
 import { findKmdfBindings, findKmdfCalls, type KmdfBinding, type KmdfCall } from '../src/analysis/kmdf.js';
 import { parsePe } from '../src/pe/index.js';
-import { corpusDir, hasCorpus, repoRoot } from '../test/helpers/paths.js';
+import { corpusDir, repoRoot } from '../test/helpers/paths.js';
+import { corpusSkip } from '../test/helpers/corpus.js';
 import { readTsv } from '../test/helpers/tsv.js';
 
 function kmdfOf(path: string): { bindings: KmdfBinding[]; calls: KmdfCall[]; dispatchUsed: boolean } {
@@ -45,7 +46,7 @@ function kmdfOf(path: string): { bindings: KmdfBinding[]; calls: KmdfCall[]; dis
 const hex = (n: number): string => `0x${n.toString(16)}`;
 const oracle = readTsv(join(repoRoot, 'test-corpus', 'oracles', 'kmdf-calls.tsv'));
 
-describe('KMDF 1.9 table calls match objdump (WinDivert, winpmem)', { skip: hasCorpus ? false : 'no corpus' }, () => {
+describe('KMDF 1.9 table calls match objdump (WinDivert, winpmem)', { skip: corpusSkip() }, () => {
   for (const file of [...new Set(oracle.map((r) => r.file as string))]) {
     it(file, () => {
       const { bindings, calls } = kmdfOf(file);
@@ -66,7 +67,7 @@ describe('KMDF 1.9 table calls match objdump (WinDivert, winpmem)', { skip: hasC
   });
 });
 
-describe('KMDF template driver: four builds, one set of framework calls', { skip: hasCorpus ? false : 'no corpus' }, () => {
+describe('KMDF template driver: four builds, one set of framework calls', { skip: corpusSkip() }, () => {
   const builds = {
     'binskim/Native_x64_VS2013_KernelModeDriver.sys': ['array', '1.11'],
     'binskim/Native_x86_VS2013_KernelModeDriver.sys': ['array', '1.11'],

@@ -5,12 +5,15 @@
  * execute-cache-type) are all driven from here.
  */
 
+import type { RuleId } from '../rules/ids.js';
+
 /** A: dangerous through an argument value; D: always executable; N: listed, no caller control. */
 export type ApiClass = 'A' | 'D' | 'N';
 
 export type ArgKind = 'pool-type' | 'pool-flags' | 'lookaside-flags' | 'page-protection' | 'cache-type' | 'mdl-priority' | 'vp-pool-type';
 
-export type CallRuleId = 'execute-pool-type' | 'execute-page-protection' | 'execute-page-mapping' | 'execute-cache-type' | 'execute-default-api';
+/** The rules this table drives (ids.ts is a leaf with no imports: the one rules module analysis may name). */
+export type CallRuleId = Extract<RuleId, 'execute-pool-type' | 'execute-page-protection' | 'execute-page-mapping' | 'execute-cache-type' | 'execute-default-api'>;
 
 export interface ApiArgument {
   /** 1-based position in the documented prototype (KMDF: as actually passed, after WdfDriverGlobals). */
@@ -219,145 +222,3 @@ export function executability(kind: ArgKind, value: bigint, known: bigint = ALL)
 }
 
 const ALL = 0xffffffffffffffffn;
-
-/** Shared with src/explain (one table of Windows value names). */
-export const POOL_TYPES: Record<number, string> = {
-  0: 'NonPagedPool',
-  1: 'PagedPool',
-  2: 'NonPagedPoolMustSucceed',
-  3: 'DontUseThisType',
-  4: 'NonPagedPoolCacheAligned',
-  5: 'PagedPoolCacheAligned',
-  6: 'NonPagedPoolCacheAlignedMustS',
-  7: 'MaxPoolType',
-  32: 'NonPagedPoolSession',
-  33: 'PagedPoolSession',
-  34: 'NonPagedPoolMustSucceedSession',
-  35: 'DontUseThisTypeSession',
-  36: 'NonPagedPoolCacheAlignedSession',
-  37: 'PagedPoolCacheAlignedSession',
-  38: 'NonPagedPoolCacheAlignedMustSSession',
-  0x200: 'NonPagedPoolNx',
-  0x204: 'NonPagedPoolNxCacheAligned',
-  0x220: 'NonPagedPoolSessionNx',
-};
-/** Shared with src/explain (one table of Windows value names). */
-export const POOL_MODIFIERS: Array<[number, string]> = [
-  [0x8, 'POOL_QUOTA_FAIL_INSTEAD_OF_RAISE'],
-  [0x10, 'POOL_RAISE_IF_ALLOCATION_FAILURE'],
-  [0x100, 'POOL_COLD_ALLOCATION'],
-  [0x400, 'POOL_ZERO_ALLOCATION'],
-];
-const POOL_FLAGS: Array<[number, string]> = [
-  [0x1, 'POOL_FLAG_USE_QUOTA'],
-  [0x2, 'POOL_FLAG_UNINITIALIZED'],
-  [0x4, 'POOL_FLAG_SESSION'],
-  [0x8, 'POOL_FLAG_CACHE_ALIGNED'],
-  [0x20, 'POOL_FLAG_RAISE_ON_FAILURE'],
-  [0x40, 'POOL_FLAG_NON_PAGED'],
-  [0x80, 'POOL_FLAG_NON_PAGED_EXECUTE'],
-  [0x100, 'POOL_FLAG_PAGED'],
-];
-/** Shared with src/explain (one table of Windows value names). */
-export const PROTECTIONS: Record<number, string> = {
-  0x1: 'PAGE_NOACCESS',
-  0x2: 'PAGE_READONLY',
-  0x4: 'PAGE_READWRITE',
-  0x8: 'PAGE_WRITECOPY',
-  0x10: 'PAGE_EXECUTE',
-  0x20: 'PAGE_EXECUTE_READ',
-  0x40: 'PAGE_EXECUTE_READWRITE',
-  0x80: 'PAGE_EXECUTE_WRITECOPY',
-};
-/** Shared with src/explain (one table of Windows value names). */
-export const PROTECTION_MODIFIERS: Array<[number, string]> = [
-  [0x100, 'PAGE_GUARD'],
-  [0x200, 'PAGE_NOCACHE'],
-  [0x400, 'PAGE_WRITECOMBINE'],
-];
-const CACHE_TYPES: Record<number, string> = {
-  0: 'MmNonCached',
-  1: 'MmCached',
-  2: 'MmWriteCombined',
-  3: 'MmHardwareCoherentCached',
-  4: 'MmNonCachedUnordered',
-  5: 'MmUSWCCached',
-};
-/** Shared with src/explain (one table of Windows value names). */
-export const PRIORITIES: Record<number, string> = { 0: 'LowPagePriority', 16: 'NormalPagePriority', 32: 'HighPagePriority' };
-/** Shared with src/explain (one table of Windows value names). */
-export const MDL_FLAGS: Array<[number, string]> = [
-  [0x80000000, 'MdlMappingNoWrite'],
-  [0x40000000, 'MdlMappingNoExecute'],
-  [0x20000000, 'MdlMappingWithGuardPtes'],
-];
-
-function withFlags(base: string | undefined, rest: number, flags: Array<[number, string]>): string | undefined {
-  const names: string[] = base !== undefined ? [base] : [];
-  let left = rest;
-  for (const [bit, name] of flags) {
-    if ((left & bit) !== 0) {
-      names.push(name);
-      left &= ~bit;
-    }
-  }
-  if (left !== 0) return undefined;
-  return names.length > 0 ? names.join(' | ') : undefined;
-}
-
-/** "NonPagedPool | POOL_ZERO_ALLOCATION (0x400)": the symbolic name and the hex value. */
-export function symbolic(kind: ArgKind, value: bigint): string {
-  const v = Number(value & 0xffffffffn) >>> 0;
-  const hexText = `0x${value.toString(16)}`;
-  let name: string | undefined;
-  switch (kind) {
-    case 'pool-type': {
-      const mods = v & 0x518;
-      name = withFlags(POOL_TYPES[v & ~0x518], mods, POOL_MODIFIERS);
-      break;
-    }
-    case 'pool-flags':
-      name = withFlags(undefined, v, POOL_FLAGS);
-      break;
-    case 'lookaside-flags':
-      name = v === 0 ? '0' : withFlags(undefined, v, [[0x200, 'POOL_NX_ALLOCATION'], ...POOL_MODIFIERS]);
-      break;
-    case 'page-protection':
-      name = withFlags(PROTECTIONS[v & 0xff], v & ~0xff, PROTECTION_MODIFIERS);
-      break;
-    case 'cache-type':
-      name = CACHE_TYPES[v];
-      break;
-    case 'mdl-priority':
-      name = withFlags(PRIORITIES[v & 0x1fffffff], v & 0xe0000000, MDL_FLAGS);
-      break;
-    case 'vp-pool-type':
-      name = ({ 0: 'VpNonPagedPool', 1: 'VpPagedPool', 4: 'VpNonPagedPoolCacheAligned', 5: 'VpPagedPoolCacheAligned' } as Record<number, string>)[v];
-      break;
-  }
-  return name !== undefined ? `${name} (${hexText})` : hexText;
-}
-
-/** The value to pass instead, for the fix text. */
-export function saferValue(kind: ArgKind, value: bigint): string {
-  const v = Number(value & 0xffffffffn) >>> 0;
-  switch (kind) {
-    case 'pool-type':
-      return symbolic(kind, BigInt((v | 0x200) >>> 0));
-    case 'pool-flags':
-      return symbolic(kind, BigInt(((v & ~0x80) | 0x40) >>> 0));
-    case 'lookaside-flags':
-      return symbolic(kind, BigInt((v | 0x200) >>> 0));
-    case 'page-protection': {
-      const map: Record<number, number> = { 0x10: 0x1, 0x20: 0x2, 0x40: 0x4, 0x80: 0x8 };
-      const base = map[v & 0xff] ?? 0x4;
-      return symbolic(kind, BigInt(((v & ~0xff) | base) >>> 0));
-    }
-    case 'mdl-priority':
-      return symbolic(kind, BigInt((v | 0x40000000) >>> 0));
-    case 'cache-type':
-      return 'MmNonCached (0x0) or MmWriteCombined (0x2)';
-    case 'vp-pool-type':
-      return 'a pageable VP_POOL_TYPE, or ExAllocatePool2 with POOL_FLAG_NON_PAGED';
-  }
-}

@@ -4,124 +4,22 @@
  * enclosing function's own parameter (wrappers), and judges every value that reaches the
  * call. A value executable on any path makes the call executable.
  */
-import type { Severity } from '../rules/types.js';
-import { type ApiArgument, type ApiClass, type ContextArgument, apiSpec, API_TABLE, type ApiSpec, type CallRuleId, executability, saferValue, symbolic } from './api-table.js';
-import { type CallForm, findImportCallSites, functionsReferencing, type ImportCallSite, scanDirectBranches } from './call-sites.js';
+import { type ApiArgument, type ContextArgument, apiSpec, API_TABLE, type ApiSpec, executability } from './api-table.js';
+import { saferValue, symbolic } from './windows-values.js';
+import { hex } from '../pe/index.js';
+import { findImportCallSites, functionsReferencing, type ImportCallSite, scanDirectBranches } from './call-sites.js';
 import { type CodeModel, codeModelOf, type FunctionCode, type Unsupported } from './code-model.js';
 import { argumentLocation, type Condition, type Location, resolveBefore, type Value } from './dataflow.js';
 import { type CodeFunction, functionName } from './functions.js';
+import { alwaysFix, argumentFix } from './call-fixes.js';
 import { detectNxOptIn, type NxOptIn } from './nx-optin.js';
 import { findRoutineLookups, type RoutineLookup } from './dynamic-lookup.js';
 import { findGlobalPointerCallSites, findStoredPointers } from './global-pointers.js';
 import { registerFamily } from './decoder.js';
 import { findKmdfCallSites } from './kmdf.js';
 
-export type ValueVerdict = 'executable' | 'non-executable' | 'nx-optin' | 'unresolved';
-
-export interface EvidenceInstruction {
-  rva: number;
-  fileOffset?: number;
-  text: string;
-}
-
-/** One step of the path from the function that supplies a value to the API call. */
-export interface PathStep {
-  function: string;
-  functionRva: number;
-  /** The call instruction in that function (to the next step's function, or to the API). */
-  callRva: number;
-}
-
-export interface ResolvedValue {
-  verdict: ValueVerdict;
-  /** Symbolic value when known: "NonPagedPool (0x0)". */
-  value?: string;
-  /** The number itself, hex ("0x0"), when known. */
-  raw?: string;
-  /** Where it comes from: "constant", "global 0x3000 (.data)", "unknown". */
-  origin: string;
-  /** Why it is unresolved or how it was decided. */
-  reason?: string;
-  /** Instructions that produce the value (in execution order), across the path. */
-  instructions: EvidenceInstruction[];
-  /** Outermost caller first; the last step is the API call itself. */
-  path: PathStep[];
-  /** Windows-version tests on the value's path, nearest the value first. */
-  conditions?: ValueCondition[];
-}
-
-/** A Windows-version test that chose a value (dataflow Condition, with the test's text). */
-export interface ValueCondition {
-  /** The setcc / cmovcc / sbb / conditional jump that chose. */
-  rva: number;
-  /** The cmp/test it read, and its text. */
-  testRva: number;
-  test: string;
-  /** Whether the condition code held on this value's path. */
-  held: boolean;
-  /** "NTDDI 0xa000000" or "RtlIsNtDdiVersionAvailable(0x6020000)". */
-  version: string;
-  /** true: every Windows with Memory Integrity takes this path; false: none does; absent: the binary does not tell. */
-  onHvci?: boolean;
-  /** A version API's test: the NTDDI version it asks about and whether this path is where it returned TRUE. */
-  api?: { name: string; ntddi: number; returnedTrue: boolean };
-}
-
-export type CallVerdict = 'executable' | 'unresolved' | 'compatible';
-
-/** What a context argument (ApiSpec.context) says about an executable request. */
-export interface CallContext {
-  argument: { index: number; name: string };
-  /** What it holds: "UserMode (1)", "NtCurrentProcess() (-1)", "sub_1040", "global 0x3000". */
-  value: string;
-  /** downgrade: a warning, not an error; confirm: the error stands. */
-  effect: 'downgrade' | 'confirm';
-  reason: string;
-}
-
-export interface CheckedCall {
-  api: string;
-  dll: string;
-  cls: ApiClass;
-  rule: CallRuleId;
-  callRva: number;
-  fileOffset?: number;
-  section?: string;
-  function: string;
-  functionRva: number;
-  form: CallForm;
-  /** Thunk start or the load of the IAT slot (register form). */
-  viaRva?: number;
-  /** The call is the expansion of an inline macro. */
-  inline?: 'MmGetSystemAddressForMdlSafe';
-  argument?: ApiArgument;
-  verdict: CallVerdict;
-  /** Severity the rule should use (undefined: the call is compatible). */
-  severity?: Severity;
-  /** Class D: executable whatever the arguments. */
-  alwaysExecutable?: boolean;
-  values: ResolvedValue[];
-  /** Disassembly of the call instruction. */
-  callText: string;
-  /** The fix, in one sentence. */
-  fix: string;
-  /** Set for executable calls of APIs with a context argument (user-mode target, custom allocator). */
-  context?: CallContext;
-  /**
-   * Set when an executable and a non-executable value are chosen by one Windows-version test
-   * that the binary cannot decide (the compared version is set at run time): a warning that
-   * shows both values, not an error.
-   */
-  versionChoice?: ValueCondition;
-}
-
-export interface CallAnalysis {
-  supported: true;
-  machine: 'x86' | 'x64';
-  /** Every call of a table API, compatible ones included (for --verbose / JSON). */
-  calls: CheckedCall[];
-  nxOptIn?: NxOptIn;
-}
+export type { ValueVerdict, EvidenceInstruction, PathStep, ResolvedValue, ValueCondition, CallVerdict, CallContext, CheckedCall, CallAnalysis } from './call-types.js';
+import type { EvidenceInstruction, PathStep, ResolvedValue, ValueCondition, CallContext, CheckedCall, CallAnalysis } from './call-types.js';
 
 const MAX_WRAPPER_DEPTH = 3;
 const MAX_CALLERS = 24;
@@ -299,7 +197,7 @@ class CallAnalyzer {
             reason: 'ProcessHandle is NtCurrentProcess() (-1), which in a system thread (DriverEntry, work items) is the System process',
           };
         }
-        const what = values.map((v) => (v.origin.kind === 'const' ? hex(v.origin.value) : describeOrigin(v))).join(' or ');
+        const what = values.map((v) => (v.origin.kind === 'const' ? rawHex(v.origin.value) : describeOrigin(v))).join(' or ');
         return {
           argument,
           value: what,
@@ -323,7 +221,7 @@ class CallAnalyzer {
         const names = routines.map((v) => {
           if (v.origin.kind !== 'address') return describeOrigin(v);
           const fn = this.model.functions.at(v.origin.rva);
-          return fn ? functionName(fn) : `0x${v.origin.rva.toString(16)}`;
+          return fn ? functionName(fn) : hex(v.origin.rva);
         });
         return {
           argument,
@@ -378,13 +276,13 @@ class CallAnalyzer {
     const o = v.origin;
     if (o.kind === 'const') {
       const verdict = executability(arg.kind, o.value) === 'executable' ? 'executable' : 'non-executable';
-      out.push({ verdict, value: symbolic(arg.kind, o.value), raw: hex(o.value), origin: 'constant', instructions, path });
+      out.push({ verdict, value: symbolic(arg.kind, o.value), raw: rawHex(o.value), origin: 'constant', instructions, path });
     } else if (o.kind === 'param') {
       out.push(...this.fromCallers(code.fn, o.index, v, arg, path, depth, instructions));
     } else if (o.kind === 'global') {
       out.push({ ...this.judgeGlobal(o.rva, o.size, v, arg), instructions, path });
     } else if (o.kind === 'address') {
-      out.push({ verdict: 'unresolved', origin: `address 0x${o.rva.toString(16)}`, reason: 'an address, not a value', instructions, path });
+      out.push({ verdict: 'unresolved', origin: `address ${hex(o.rva)}`, reason: 'an address, not a value', instructions, path });
     } else {
       out.push({ verdict: 'unresolved', origin: 'unknown', reason: o.reason, instructions, path });
     }
@@ -432,7 +330,7 @@ class CallAnalyzer {
   private judgeGlobal(rva: number, size: number, v: Value, arg: ApiArgument): Omit<ResolvedValue, 'instructions' | 'path'> {
     const space = this.model.image.space;
     const section = space.sectionAt(rva);
-    const where = `global 0x${rva.toString(16)}${section ? ` (${section.name})` : ''}`;
+    const where = `global ${hex(rva)}${section ? ` (${section.name})` : ''}`;
     const opt = this.nxOptIn;
     if (opt && (rva === opt.poolTypeVariableRva || rva === opt.mdlProtectionVariableRva)) {
       return {
@@ -447,7 +345,7 @@ class CallAnalyzer {
       if (raw !== undefined) {
         const value = ((BigInt(raw) & v.andMask) | v.orBits) & 0xffffffffffffffffn;
         const verdict = executability(arg.kind, value) === 'executable' ? 'executable' : 'non-executable';
-        return { verdict, value: symbolic(arg.kind, value), raw: hex(value), origin: `${where}, read-only` };
+        return { verdict, value: symbolic(arg.kind, value), raw: rawHex(value), origin: `${where}, read-only` };
       }
     }
     return { verdict: 'unresolved', origin: where, reason: 'loaded from a writable global; its value is set at run time' };
@@ -491,7 +389,7 @@ class CallAnalyzer {
         if (r.raw !== undefined && (v.andMask !== 0xffffffffffffffffn || v.orBits !== 0n)) {
           const value = (BigInt(r.raw) & v.andMask) | v.orBits;
           const verdict = executability(arg.kind, value) === 'executable' ? 'executable' : 'non-executable';
-          out.push({ ...r, verdict, value: symbolic(arg.kind, value), raw: hex(value), instructions: [...r.instructions, ...instructions] });
+          out.push({ ...r, verdict, value: symbolic(arg.kind, value), raw: rawHex(value), instructions: [...r.instructions, ...instructions] });
         } else {
           out.push({ ...r, instructions: [...r.instructions, ...instructions] });
         }
@@ -553,7 +451,8 @@ class CallAnalyzer {
   }
 }
 
-const hex = (v: bigint): string => `0x${v.toString(16)}`;
+/** A raw argument value as it is passed (lower case, like the disassembly); addresses use pe's hex. */
+const rawHex = (v: bigint): string => `0x${v.toString(16)}`;
 const FLT_VOLUME_CONTEXT = 1n;
 
 /** The value's path passes a version test that every Windows with Memory Integrity decides the other way. */
@@ -584,43 +483,12 @@ function describeOrigin(v: Value): string {
     case 'param':
       return `parameter ${o.index}`;
     case 'global':
-      return `global 0x${o.rva.toString(16)}`;
+      return `global ${hex(o.rva)}`;
     case 'address':
-      return `address 0x${o.rva.toString(16)}`;
+      return `address ${hex(o.rva)}`;
     case 'const':
       return 'constant';
     case 'unknown':
       return `unknown (${o.reason})`;
-  }
-}
-
-function alwaysFix(api: string): string {
-  switch (api) {
-    case 'MmMapIoSpace':
-      return 'Use MmMapIoSpaceEx with PAGE_READWRITE | PAGE_NOCACHE (or another non-executable protection).';
-    case 'MmMapLockedPages':
-      return 'Use MmMapLockedPagesSpecifyCache (or MmGetSystemAddressForMdlSafe) with MdlMappingNoExecute in Priority.';
-    case 'MmAllocateContiguousMemory':
-      return 'Use MmAllocateContiguousNodeMemory with PAGE_READWRITE.';
-    default:
-      return 'Use a variant of the API that takes a non-executable protection.';
-  }
-}
-
-function argumentFix(arg: ApiArgument): string {
-  switch (arg.kind) {
-    case 'pool-type':
-    case 'vp-pool-type':
-      return `Pass NonPagedPoolNx (or a paged type) as ${arg.name}, or opt in with POOL_NX_OPTIN.`;
-    case 'pool-flags':
-      return `Use POOL_FLAG_NON_PAGED instead of POOL_FLAG_NON_PAGED_EXECUTE in ${arg.name}.`;
-    case 'lookaside-flags':
-      return `Pass POOL_NX_ALLOCATION (0x200) in ${arg.name}.`;
-    case 'page-protection':
-      return `Pass a PAGE_* protection without EXECUTE as ${arg.name}.`;
-    case 'cache-type':
-      return `Pass MmNonCached or use MmAllocateContiguousNodeMemory with PAGE_READWRITE.`;
-    case 'mdl-priority':
-      return `OR MdlMappingNoExecute into ${arg.name}.`;
   }
 }

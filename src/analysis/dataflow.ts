@@ -9,66 +9,15 @@
 import { BP, type Insn, type MemoryOperand, type Operand, registerFamily, registerSize, SP } from './decoder.js';
 import type { CodeModel, FunctionCode } from './code-model.js';
 import type { CodeFunction } from './functions.js';
+import { argumentLocation, VOLATILE_32, VOLATILE_64, X64_PARAM_REGS } from './calling-convention.js';
+import { ALL, type Condition, compose, constant, describe, finish, globalLoad, type Location, locKey, orValues, param, sizeMask, type Transform, unknown, type Value, valueKey } from './value-algebra.js';
+import { conditionHolds, equalityTested, flagsOfCmp, flagsOfTest, KEEPS_FLAGS, NTDDI_WIN10, ntddiConstant } from './version-flags.js';
 
-export type Origin =
-  | { kind: 'const'; value: bigint }
-  /** A parameter of the containing function (1-based), as received at its entry. */
-  | { kind: 'param'; index: number }
-  /** Loaded from image memory at `rva`. */
-  | { kind: 'global'; rva: number; size: number }
-  /** The address of something in the image (lea / push offset). */
-  | { kind: 'address'; rva: number }
-  | { kind: 'unknown'; reason: string };
+export type { Condition, Location, Origin, Value } from './value-algebra.js';
+export { argumentLocation } from './calling-convention.js';
 
-export interface Value {
-  origin: Origin;
-  /** Applied after the origin: value = (origin & andMask) | orBits. Identity for constants (already folded). */
-  andMask: bigint;
-  orBits: bigint;
-  /** RVAs of the instructions that produced the value, earliest first. */
-  trace: number[];
-  /**
-   * Values OR'ed into this one that are not constants (`or ecx, [global]`): the full value
-   * is this one | each of these. Constants are folded into `orBits` instead.
-   */
-  merged?: Value[];
-  /**
-   * Windows-version tests the path to this value went through (a setcc, cmov or sbb that
-   * chose it, or a conditional jump on the way): other conditions are not recorded, since
-   * only a version test can make a path impossible on every Windows that has Memory Integrity.
-   */
-  conditions?: Condition[];
-}
-
-/** A Windows-version test on the path to a value. */
-export interface Condition {
-  /** The instruction that chose: setcc, cmovcc, sbb or the conditional jump. */
-  rva: number;
-  /** The cmp/test that set the flags it read. */
-  testRva: number;
-  /** Whether the condition code held on this path (for sbb: whether the carry was set). */
-  held: boolean;
-  /** What was tested: "NTDDI 0xa000000" (a comparison with a version constant) or "RtlIsNtDdiVersionAvailable(0x6020000)". */
-  version: string;
-  /**
-   * true: every Windows that has Memory Integrity (Windows 10 and later) takes this path;
-   * false: none does; undefined: the binary does not tell (the compared value is set at run time,
-   * or the version API asks about a Windows 10 release later than 1507: see `api`).
-   */
-  onHvci?: boolean;
-  /** For a version API's result: the version it asks about (NTDDI) and whether this path is the one where it returned TRUE. */
-  api?: { name: string; ntddi: number; returnedTrue: boolean };
-}
-
-/** Where a value lives: a general-purpose register family, or memory at [base + off]. */
-export type Location = { k: 'reg'; fam: number } | { k: 'mem'; base: number; off: number; size: number };
-
-const ALL = 0xffffffffffffffffn;
 /** The reason of an unknown value that is a call's return value (rax/eax just after the call). */
 export const RETURN_VALUE = 'return value of a call';
-const VOLATILE_64 = new Set([0, 1, 2, 8, 9, 10, 11]);
-const VOLATILE_32 = new Set([0, 1, 2]);
-const X64_PARAM_REGS = [1, 2, 8, 9]; // rcx, rdx, r8, r9
 /** Instructions whose first operand is only read. */
 const READS_ONLY = new Set(['cmp', 'test', 'push', 'bt', 'ucomiss', 'comiss', 'nop', 'prefetchnta', 'prefetcht0', 'clflush', 'invlpg', 'verr', 'verw']);
 /** Instructions that write registers they do not name: family → mnemonics. */
@@ -109,16 +58,6 @@ const IMPLICIT: ReadonlyArray<[string, number[]]> = [
 const IMPLICIT_MAP = new Map(IMPLICIT);
 const HIGH_BYTE = new Set(['ah', 'bh', 'ch', 'dh']);
 
-const unknown = (reason: string, trace: number[] = []): Value => ({ origin: { kind: 'unknown', reason }, andMask: ALL, orBits: 0n, trace });
-
-function sizeMask(bytes: number): bigint {
-  return bytes >= 8 || bytes <= 0 ? ALL : (1n << BigInt(bytes * 8)) - 1n;
-}
-
-function locKey(l: Location): string {
-  return l.k === 'reg' ? `r${l.fam}` : `m${l.base}:${l.off}:${l.size}`;
-}
-
 /** What an instruction does to the tracked location, read backwards. */
 type Step =
   | { kind: 'pass' }
@@ -135,11 +74,6 @@ type Step =
   | { kind: 'derive'; loc: Location; apply: (x: bigint) => bigint; what: string }
   /** `or r, x` with a non-constant x: the location's earlier value | x's value. */
   | { kind: 'merge'; loc: Location; other: Location | Value };
-
-interface Transform {
-  and: bigint;
-  or: bigint;
-}
 
 export interface ResolveOptions {
   /** Maximum instructions examined for one query. */
@@ -471,7 +405,7 @@ class Walker {
     cond.api = { name: api.name, ntddi: api.ntddi, returnedTrue: holds === held };
     // RtlIsNtDdiVersionAvailable(v) is TRUE on every Windows at or above v; Memory Integrity
     // exists from Windows 10 (NTDDI_WIN10) on, so for v <= NTDDI_WIN10 it is TRUE there. For a
-    // later release the answer depends on the oldest Windows the driver supports (call-findings).
+    // later release the answer depends on the oldest Windows the driver supports (rules/call-site-rule.ts).
     if (api.ntddi <= NTDDI_WIN10) cond.onHvci = holds === held;
     return cond;
   }
@@ -832,11 +766,6 @@ function isRegisterDestination(insn: Insn): boolean {
   return insn.operands[0]?.kind === 'reg';
 }
 
-function describe(v: Value): string {
-  const o = v.origin;
-  return o.kind === 'param' ? `parameter ${o.index}` : o.kind === 'global' ? `global 0x${o.rva.toString(16)}` : o.kind === 'unknown' ? o.reason : o.kind;
-}
-
 function regOf(op: Operand | undefined): number | undefined {
   if (op?.kind !== 'reg') return undefined;
   const f = registerFamily(op.reg);
@@ -849,116 +778,6 @@ function describeMem(mem: MemoryOperand): string {
   return `[${parts.join('+')}${disp}]`;
 }
 
-function constant(value: bigint, trace: number[]): Value {
-  return { origin: { kind: 'const', value }, andMask: ALL, orBits: 0n, trace };
-}
-
-function param(index: number): Value {
-  return { origin: { kind: 'param', index }, andMask: ALL, orBits: 0n, trace: [] };
-}
-
-/** Earlier op (x & a) | o, followed by the later transform t. */
-function compose(a: bigint, o: bigint, t: Transform): Transform {
-  return { and: a & t.and, or: (o & t.and) | t.or };
-}
-
-/** Applies the transform collected on the way back; folds constants; adds the path's version conditions. */
-function finish(v: Value, t: Transform, trace: number[], conds: readonly Condition[] = []): Value {
-  const and = v.andMask & t.and;
-  const or = (v.orBits & t.and) | t.or;
-  const conditions = joinConditions(v.conditions, conds);
-  if (v.origin.kind === 'const' && !v.merged) {
-    const value = ((v.origin.value & t.and) | t.or) & ALL;
-    return { origin: { kind: 'const', value }, andMask: ALL, orBits: 0n, trace, ...(conditions ? { conditions } : {}) };
-  }
-  const out: Value = { origin: v.origin, andMask: and, orBits: or, trace, ...(conditions ? { conditions } : {}) };
-  // A later `and` masks the merged parts too; a later `or` is already in orBits.
-  if (v.merged) out.merged = v.merged.map((m) => finish(m, { and: t.and, or: 0n }, m.trace));
-  return out;
-}
-
-function joinConditions(a: readonly Condition[] | undefined, b: readonly Condition[]): Condition[] | undefined {
-  if (!a?.length && b.length === 0) return undefined;
-  const out: Condition[] = [];
-  const seen = new Set<string>();
-  for (const c of [...(a ?? []), ...b]) {
-    const key = `${c.rva}|${c.held}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(c);
-  }
-  return out;
-}
-
-/** NTDDI_WIN10: Memory Integrity exists from Windows 10 on (rule book: Windows 10, 11, Server 2016+). */
-const NTDDI_WIN10 = 0x0a000000;
-
-/**
- * A comparison constant that is an NTDDI version (0xMMmmSSSS: Windows 2000 … Windows 10 and its
- * releases), as written or one less (compilers turn `x >= v` into `x > v - 1`).
- */
-function ntddiConstant(imm: bigint): number | undefined {
-  for (const v of [imm & 0xffffffffn, (imm + 1n) & 0xffffffffn]) {
-    const n = Number(v);
-    const major = n >>> 24;
-    const minor = (n >>> 16) & 0xff;
-    const sub = n & 0xffff;
-    if (((major === 5 && minor <= 2) || (major === 6 && minor <= 3) || (major === 10 && minor === 0)) && sub <= 0x20) return n;
-  }
-  return undefined;
-}
-
-interface Flags {
-  zf: boolean;
-  cf: boolean;
-  sf: boolean;
-  of: boolean;
-}
-
-/** Flags of `test x, x` for a small positive x. */
-function flagsOfTest(x: bigint): Flags {
-  return { zf: x === 0n, cf: false, sf: false, of: false };
-}
-
-/** Flags of `cmp x, k` for small non-negative x and k. */
-function flagsOfCmp(x: bigint, k: bigint): Flags {
-  const d = x - k;
-  return { zf: d === 0n, cf: x < k, sf: d < 0n, of: false };
-}
-
-/** Whether condition code `cc` (e, ne, b, ae, …) holds for `f`; undefined for an unknown code. */
-function conditionHolds(cc: string, f: Flags): boolean | undefined {
-  switch (cc) {
-    case 'e': case 'z': return f.zf;
-    case 'ne': case 'nz': return !f.zf;
-    case 'b': case 'c': case 'nae': return f.cf;
-    case 'ae': case 'nb': case 'nc': return !f.cf;
-    case 'a': case 'nbe': return !f.cf && !f.zf;
-    case 'be': case 'na': return f.cf || f.zf;
-    case 's': return f.sf;
-    case 'ns': return !f.sf;
-    case 'l': case 'nge': return f.sf !== f.of;
-    case 'ge': case 'nl': return f.sf === f.of;
-    case 'g': case 'nle': return !f.zf && f.sf === f.of;
-    case 'le': case 'ng': return f.zf || f.sf !== f.of;
-    default: return undefined;
-  }
-}
-
-/** `test x, x` (x == 0 when equal) or `cmp x, k` (x == k): the operand and the constant. */
-function equalityTested(insn: Insn): { op: Operand; value: bigint } | undefined {
-  const [a, b] = insn.operands;
-  if (!a || !b) return undefined;
-  if (insn.mnemonic === 'test' && a.kind === 'reg' && b.kind === 'reg' && a.reg === b.reg) return { op: a, value: 0n };
-  if (insn.mnemonic === 'cmp' && b.kind === 'imm' && (a.kind === 'reg' || a.kind === 'mem')) {
-    const size = a.kind === 'reg' ? registerSize(a.reg) : a.size || 8;
-    return { op: a, value: b.value & sizeMask(size) };
-  }
-  return undefined;
-}
-
-/** Instructions that leave the flags alone (between a cmp/test and the instruction that reads them). */
-const KEEPS_FLAGS = new Set(['mov', 'movzx', 'movsx', 'movsxd', 'lea', 'push', 'pop', 'nop', 'xchg', 'not', 'bswap']);
 /** versionApi answers per function and test instruction (a `test eax, eax` is asked about from many paths). */
 const VERSION_API_CACHE = new WeakMap<FunctionCode, Map<number, { name: string; ntddi: number } | null>>();
 /** Instructions looked back from a value's definition for the branch that decides whether it runs. */
@@ -978,36 +797,3 @@ const MAX_DEPTH = 200;
 /** Most path results combined by one `or r, x` (each side), so a merge cannot explode. */
 const MAX_MERGE = 8;
 
-/** a | b: constants fold into the other side's orBits; two unknown sides are kept as a merge. */
-function orValues(a: Value, b: Value): Value {
-  const trace = [...a.trace, ...b.trace];
-  if (a.origin.kind === 'const' && !a.merged && b.origin.kind === 'const' && !b.merged) {
-    const conditions = joinConditions(a.conditions, b.conditions ?? []);
-    return { ...constant(a.origin.value | b.origin.value, trace), ...(conditions ? { conditions } : {}) };
-  }
-  const joined = joinConditions(a.conditions, b.conditions ?? []);
-  const withConditions = joined ? { conditions: joined } : {};
-  if (b.origin.kind === 'const' && !b.merged) return { ...a, orBits: a.orBits | b.origin.value, trace, ...withConditions };
-  if (a.origin.kind === 'const' && !a.merged) return { ...b, orBits: b.orBits | a.origin.value, trace, ...withConditions };
-  const { merged: bMerged, ...bOwn } = b;
-  return { ...a, merged: [...(a.merged ?? []), bOwn, ...(bMerged ?? [])], trace, ...withConditions };
-}
-
-function globalLoad(rva: number, size: number, at: number): Value {
-  return { origin: { kind: 'global', rva, size }, andMask: ALL, orBits: 0n, trace: [at] };
-}
-
-function valueKey(v: Value): string {
-  const conds = v.conditions?.map((c) => `${c.rva}:${c.held}`).join(',') ?? '';
-  const own = `${JSON.stringify(v.origin, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))}|${v.andMask}|${v.orBits}|${conds}`;
-  return v.merged ? `${own}|${v.merged.map(valueKey).join('+')}` : own;
-}
-
-/** Where argument `n` (1-based) is at a call: x64 rcx, rdx, r8, r9, then [rsp+0x20+8*(n-5)]; x86 [esp+offset]. */
-export function argumentLocation(bitness: 32 | 64, n: number, x86Offset?: number, size = 4): Location {
-  if (bitness === 64) {
-    if (n <= 4) return { k: 'reg', fam: X64_PARAM_REGS[n - 1] as number };
-    return { k: 'mem', base: SP, off: 0x20 + 8 * (n - 5), size: Math.min(size, 8) };
-  }
-  return { k: 'mem', base: SP, off: x86Offset ?? 4 * (n - 1), size: Math.min(size, 4) };
-}

@@ -136,7 +136,7 @@ export function buildProgram(): Command {
       new Option('--fail-on <severity>', 'lowest severity that makes the exit code 1').choices(['error', 'warning', 'none']).default('error'),
     )
     .option('-q, --quiet', 'list only files with findings; no progress')
-    .option('-v, --verbose', 'also list every call site checked (compatible ones too) and tolerated structural problems')
+    .option('-v, --verbose', 'also list every call site checked (compatible ones too), the rules not applied and why, and tolerated structural problems')
     .option('--no-color', 'never colour the output (NO_COLOR is honoured too)')
     .option('--max-file-size <size>', 'skip files larger than this', sizeArg, 256 * 1024 * 1024)
     .option('-c, --config <file>', `config file: target OS, severities per rule, ignored paths, suppressions (default: ./${'hvci.config.json'} if present)`)

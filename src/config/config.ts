@@ -3,6 +3,7 @@
  * errors that name the key, so a typo never silently turns a setting off.
  */
 import { Ajv, type ErrorObject } from 'ajv';
+import { RULE_IDS } from '../rules/ids.js';
 import { CONFIG_SCHEMA, type Config } from './schema.js';
 
 export class ConfigError extends Error {}
@@ -10,7 +11,8 @@ export class ConfigError extends Error {}
 let validate: ReturnType<Ajv['compile']> | undefined;
 
 /** Parses and validates a config; throws ConfigError with every problem, one per line. */
-export function parseConfig(text: string, source: string, knownRuleIds: readonly string[]): Config {
+/** `knownRuleIds`: the rules a config may name (default: every rule id). */
+export function parseConfig(text: string, source: string, knownRuleIds: readonly string[] = RULE_IDS): Config {
   let data: unknown;
   try {
     data = JSON.parse(text);

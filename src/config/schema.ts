@@ -2,6 +2,8 @@
  * The schema of hvci.config.json (JSON Schema draft-07). `npm run docs` writes it to
  * schema/config.schema.json for editors; the CLI validates every config against it.
  */
+import type { RuleId } from '../rules/ids.js';
+
 export const CONFIG_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://hvci.invalid/schema/config.schema.json',
@@ -46,7 +48,8 @@ export const CONFIG_SCHEMA = {
 export type RuleSetting = 'error' | 'warning' | 'note' | 'off';
 
 export interface Suppression {
-  ruleId: string;
+  /** A rule id, or "*" for any rule (parseConfig rejects other strings). */
+  ruleId: RuleId | '*';
   path?: string;
   fingerprint?: string;
   reason: string;
@@ -56,7 +59,7 @@ export interface Config {
   $schema?: string;
   targetOs?: string;
   failOn?: 'error' | 'warning' | 'none';
-  rules?: Record<string, RuleSetting>;
+  rules?: Partial<Record<RuleId, RuleSetting>>;
   ignore?: string[];
   suppressions?: Suppression[];
 }

@@ -5,10 +5,9 @@
  */
 import { CodeModel, codeModelOf } from '../analysis/code-model.js';
 import { functionName } from '../analysis/functions.js';
-import type { PeImage } from '../pe/index.js';
+import { hex, type PeImage } from '../pe/index.js';
 import type { FileReport, Finding } from '../report/model.js';
 import type { Explanation } from './explain.js';
-import { hexOf } from './values.js';
 
 export interface DriverContext {
   driver: string;
@@ -35,10 +34,10 @@ export function locateInDriver(explanation: Explanation, report: FileReport, ima
     if (base !== undefined) {
       const rva = Number(address - base);
       if (address < base || !image || rva >= image.optionalHeader.sizeOfImage) {
-        ctx.note = `${hexOf(address)} is not inside the driver loaded at ${hexOf(base)} (SizeOfImage ${hexOf(image?.optionalHeader.sizeOfImage ?? 0)}): check the base (lm m <driver>) and that this is the driver that was loaded.`;
+        ctx.note = `${hex(address)} is not inside the driver loaded at ${hex(base)} (SizeOfImage ${hex(image?.optionalHeader.sizeOfImage ?? 0)}): check the base (lm m <driver>) and that this is the driver that was loaded.`;
         return ctx;
       }
-      ctx.rva = hexOf(rva);
+      ctx.rva = hex(rva);
       const site = code ? callEndingAt(code, rva) : undefined;
       if (code) {
         const fn = code.functions.containing(rva);
@@ -48,7 +47,7 @@ export function locateInDriver(explanation: Explanation, report: FileReport, ima
       const callRva = site ? Number(site.rva) : rva;
       ctx.findings = relevant.filter((f) => callRvaOf(f) === callRva || f.rva === callRva);
       ctx.note = ctx.findings.length
-        ? `The caller address is the return address of the call at ${hexOf(callRva)}; hvci reports that call.`
+        ? `The caller address is the return address of the call at ${hex(callRva)}; hvci reports that call.`
         : `hvci reports no ${explanation.ruleIds.join('/')} finding at this call${site ? '' : ' (no call instruction ends at this address)'}; the value may be computed at run time — look at the code at this address.`;
       return ctx;
     }
@@ -61,8 +60,8 @@ export function locateInDriver(explanation: Explanation, report: FileReport, ima
       return end !== undefined && (end & 0xfff) === low;
     });
     ctx.note = ctx.findings.length
-      ? `Matched by page offset ${hexOf(low)} of the caller address (drivers are loaded page-aligned); give --base to be certain.`
-      : `No ${explanation.ruleIds.join('/')} call of this driver returns to page offset ${hexOf(low)}; give --base <load address> (lm m <driver>) to locate the address.`;
+      ? `Matched by page offset ${hex(low)} of the caller address (drivers are loaded page-aligned); give --base to be certain.`
+      : `No ${explanation.ruleIds.join('/')} call of this driver returns to page offset ${hex(low)}; give --base <load address> (lm m <driver>) to locate the address.`;
     return ctx;
   }
   ctx.findings = explanation.sectionName === undefined ? relevant : relevant.filter((f) => f.section === explanation.sectionName);
@@ -95,5 +94,5 @@ function callEndingAt(code: CodeModel, rva: number): { rva: string; text: string
   if (!fn) return undefined;
   const fc = code.code(fn);
   const insn = fc.insns.find((x) => x.rva + x.length === rva && (x.flow === 'call' || x.flow === 'call-indirect'));
-  return insn ? { rva: hexOf(insn.rva), text: code.format(insn.rva) } : undefined;
+  return insn ? { rva: hex(insn.rva), text: code.format(insn.rva) } : undefined;
 }

@@ -12,6 +12,7 @@ import { visible } from './terminal-safe.js';
 import { type ReportHead, type ReportWriter, renderWith } from './writer.js';
 import { signatureLine, versionLine } from './provenance.js';
 import { evidenceSource, pdbLine, sourceText } from './source-text.js';
+import { hex } from '../pe/index.js';
 
 export interface HtmlOptions {
   /** Page title; default "hvci report". */
@@ -161,6 +162,14 @@ export function fileSection(file: FileReport, index: number): string {
   if (incomplete.length > 0) {
     parts.push(`<ul class="incomplete">${incomplete.map((i) => `<li class="note">Not finished: <b>${esc(i.ruleId ?? i.part)}</b> — ${esc(i.reason)}</li>`).join('')}</ul>`);
   }
+  const notApplied = file.rulesNotApplied ?? [];
+  if (notApplied.length > 0) {
+    // Grouped by reason: on ARM64 a dozen code rules share one.
+    const byReason = new Map<string, string[]>();
+    for (const n of notApplied) byReason.set(n.reason, [...(byReason.get(n.reason) ?? []), n.ruleId]);
+    const items = [...byReason].map(([reason, ids]) => `<li class="note">Not applied: <b>${esc(ids.join(', '))}</b> — ${esc(reason)}</li>`);
+    parts.push(`<details class="not-applied"><summary>${notApplied.length} rule${notApplied.length === 1 ? '' : 's'} not applied</summary><ul>${items.join('')}</ul></details>`);
+  }
   if (file.image) parts.push(sectionMap(file.image, file.findings, index));
   if (file.findings.length === 0) parts.push('<p class="ok">No findings.</p>');
   else parts.push(`<ol class="findings">${file.findings.map((f, i) => findingItem(f, index, i)).join('\n')}</ol>`);
@@ -308,10 +317,6 @@ function disassembly(f: Finding): string {
 function stepSource(x: unknown): string {
   const text = sourceText(evidenceSource(x));
   return text === undefined ? '' : `  ; ${text}`;
-}
-
-function hex(n: number): string {
-  return `0x${n.toString(16).toUpperCase()}`;
 }
 
 function fmt(n: number): string {

@@ -2,23 +2,13 @@ import type { PeIssue, VersionInfo } from '../pe/index.js';
 import type { SignatureReport } from '../signature/index.js';
 import type { ImageKind } from '../analysis/image-kind.js';
 import type { PdbUse } from '../source/match.js';
-import type { MessageArguments, Severity } from '../rules/types.js';
+import type { RuleId } from '../rules/ids.js';
+import type { RuleFinding, RuleNotApplied } from '../rules/runner.js';
+
+export type { RuleNotApplied } from '../rules/runner.js';
 
 /** One finding. Field names are part of the JSON contract: extend, never rename. */
-export interface Finding {
-  ruleId: string;
-  severity: Severity;
-  message: string;
-  messageId: string;
-  arguments: MessageArguments;
-  rva?: number;
-  fileOffset?: number;
-  section?: string;
-  evidence?: Record<string, unknown>;
-  /** How to fix it, one sentence. */
-  fix: string;
-  /** The rule's documentation page, relative to the package root. */
-  docs: string;
+export interface Finding extends RuleFinding {
   /**
    * Stays equal across rebuilds of the same code (no RVAs or offsets in it): used by SARIF
    * `partialFingerprints`, `--baseline` and suppressions. See src/report/fingerprint.ts.
@@ -51,7 +41,7 @@ export interface Suppression {
 
 export interface CheckedCallSummary {
   api: string;
-  ruleId: string;
+  ruleId: RuleId;
   callRva: number;
   /** Export name or sub_<rva>. */
   function: string;
@@ -69,14 +59,13 @@ export interface CheckedCallSummary {
 /** "incomplete": call sites were analysed, but a budget or an internal error cut it short (see incompleteAnalysis). */
 export type CallSiteAnalysis = 'complete' | 'incomplete' | 'unsupported-machine' | 'not-run';
 
-/** The message id of the finding that stands for a rule's findings past the per-file cap. */
-export const MORE_LIKE_THIS = 'more-like-this';
+export { MORE_LIKE_THIS } from '../rules/runner.js';
 
 /** A part of the analysis that did not finish for one file, and why. */
 export interface IncompleteAnalysis {
   /** "rule": one rule stopped early (findings it made before are kept); "checked-calls": the checked-call list; "fingerprints": call-site hashes; "source-lines": the PDB lookup. */
   part: 'rule' | 'checked-calls' | 'fingerprints' | 'function-discovery' | 'source-lines';
-  ruleId?: string;
+  ruleId?: RuleId;
   /** One line: the budget that ran out, or the internal error. */
   reason: string;
 }
@@ -105,6 +94,12 @@ export interface FileReport {
    */
   callSiteAnalysis: CallSiteAnalysis;
   findings: Finding[];
+  /**
+   * The rules that did not run on this file, each with the reason (ARM64 code is not decoded,
+   * not kernel-mode code, no executable section, …): what the verdict does not cover.
+   * Absent when every rule ran.
+   */
+  rulesNotApplied?: RuleNotApplied[];
   /** Every call site examined by the call-site rules, compatible ones included. */
   checkedCalls?: CheckedCallSummary[];
   /** Checked calls left out of `checkedCalls` (at most 2,000 are listed per file). */

@@ -18,6 +18,7 @@ import type { RuleMeta, Severity } from '../rules/types.js';
 import { SARIF_FINGERPRINT_KEY } from './fingerprint.js';
 import type { FileReport, Finding, ScanReport } from './model.js';
 import { indentedJson, type ReportHead, type ReportWriter, renderWith } from './writer.js';
+import { hex } from '../pe/index.js';
 
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
 /** The uriBaseId that result locations are relative to (the scan root). */
@@ -128,6 +129,17 @@ export function sarifWriter(options: SarifOptions): ReportWriter {
           locations: [{ physicalLocation: { artifactLocation: location } }],
         });
       }
+      // A rule that does not apply (BinSkim's NotApplicable): what this file was not checked for.
+      for (const n of file.rulesNotApplied ?? []) {
+        const index = ruleIndex.get(n.ruleId);
+        notifications.push({
+          level: 'note',
+          message: { text: `${file.path}: rule ${n.ruleId} not applied: ${n.reason}` },
+          descriptor: { id: 'RULE_NOT_APPLICABLE' },
+          associatedRule: { id: n.ruleId, ...(index !== undefined ? { index } : {}) },
+          locations: [{ physicalLocation: { artifactLocation: location } }],
+        });
+      }
       const out: string[] = [];
       for (const f of file.findings) {
         knowRule(f);
@@ -229,11 +241,11 @@ function result(
   const template = (metas[index]?.messages as Record<string, string> | undefined)?.[f.messageId];
   const fn = functionOf(f);
   const where = [
-    f.rva === undefined ? undefined : `RVA 0x${f.rva.toString(16).toUpperCase()}`,
+    f.rva === undefined ? undefined : `RVA ${hex(f.rva)}`,
     f.section === undefined ? undefined : `section ${f.section === '' ? '(unnamed)' : f.section}`,
     fn === undefined ? undefined : `function ${fn}`,
     f.source?.file === undefined ? undefined : `source ${f.source.file}${f.source.line === undefined ? '' : `:${f.source.line}`}`,
-    f.fileOffset === undefined ? undefined : `file offset 0x${f.fileOffset.toString(16).toUpperCase()}`,
+    f.fileOffset === undefined ? undefined : `file offset ${hex(f.fileOffset)}`,
   ].filter(Boolean);
   const text = `${baseName(file.path)}: ${f.message}${where.length ? ` At ${where.join(', ')}.` : ''} Fix: ${f.fix}`;
   const message: Sarif.Message = { text };
@@ -255,7 +267,7 @@ function result(
       },
     ],
     properties: {
-      ...(f.rva === undefined ? {} : { rva: `0x${f.rva.toString(16).toUpperCase()}` }),
+      ...(f.rva === undefined ? {} : { rva: hex(f.rva) }),
       ...(f.section === undefined ? {} : { section: f.section }),
       ...(fn === undefined ? {} : { function: fn }),
       severity: f.severity,

@@ -65,6 +65,7 @@ function renderFile(c: Colors, file: FileReport, options: TextOptions): string[]
   for (const i of file.incompleteAnalysis ?? []) {
     lines.push(c.magenta(`  incomplete  ${i.ruleId ?? i.part}: ${i.reason}`));
   }
+  if (options.verbose) lines.push(...notAppliedLines(c, file));
   if (options.verbose && file.checkedCalls && file.checkedCalls.length > 0) {
     lines.push(c.dim(`  checked ${file.checkedCalls.length} call site(s):`));
     for (const k of file.checkedCalls) {
@@ -135,7 +136,7 @@ function renderProof(c: Colors, f: Finding): string[] {
     // the instructions before it, then the instruction itself.
     if (typeof ev.instruction !== 'string' || f.rva === undefined) return [];
     const context = Array.isArray(ev.context) ? ev.context.filter(isStep) : [];
-    const steps = [...context, { rva: `0x${f.rva.toString(16)}`, text: ev.instruction }];
+    const steps = [...context, { rva: hex(f.rva), text: ev.instruction }];
     // A CR0 toggle: the instructions up to the write that restores WP, and that write.
     const restore = ev.restore as { rva?: unknown; instruction?: unknown; context?: unknown } | undefined;
     if (restore && typeof restore.rva === 'string' && typeof restore.instruction === 'string') {
@@ -189,4 +190,11 @@ function summaryLine(c: Colors, report: ReportTail): string {
   if (report.walkErrors.length > 0) line += ` ${report.walkErrors.length} path(s) could not be read.`;
   line += ` Target OS: ${s.targetOs}.`;
   return c.bold(line);
+}
+
+/** `--verbose`: the rules that did not run, grouped by reason (ARM64 lists a dozen code rules with one reason). */
+function notAppliedLines(c: Colors, file: FileReport): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const n of file.rulesNotApplied ?? []) byReason.set(n.reason, [...(byReason.get(n.reason) ?? []), n.ruleId]);
+  return [...byReason].map(([reason, ids]) => c.dim(`  not applied  ${ids.join(', ')}: ${reason}`));
 }

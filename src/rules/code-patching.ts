@@ -1,15 +1,12 @@
-import { withCodeModel } from '../analysis/code-model.js';
 import { findCodeMdls } from '../analysis/code-mdls.js';
 import { findRoutineLookups } from '../analysis/dynamic-lookup.js';
-import { instructionDetails } from './evidence.js';
-import { defineRule } from './types.js';
+import { defineInstructionRule } from './instruction-rule.js';
+import { hex } from '../pe/index.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
-export default defineRule({
+export default defineInstructionRule({
   meta: {
     id: 'code-patching',
-    requiresCode: true,
     defaultSeverity: 'error',
     docs: {
       title: 'Builds an MDL over code (code patching)',
@@ -27,11 +24,10 @@ export default defineRule({
       mdl: 'IoAllocateMdl at {rva} in {function} describes {describes}: an MDL over code is how drivers patch it, and under HVCI code is never writable.',
     },
   },
-  check(image, ctx) {
-    withCodeModel(image, (model) => {
-      for (const m of findCodeMdls(model, findRoutineLookups(model))) {
-        ctx.report('mdl', { rva: hex(m.rva), function: m.function, describes: m.describes }, instructionDetails(image, m, { describes: m.describes, kind: m.kind }));
-      }
-    });
-  },
+  find: (model) => findCodeMdls(model, findRoutineLookups(model)),
+  describe: (m) => ({
+    messageId: 'mdl',
+    args: { rva: hex(m.rva), function: m.function, describes: m.describes },
+    evidence: { describes: m.describes, kind: m.kind },
+  }),
 });

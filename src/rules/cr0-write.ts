@@ -1,15 +1,12 @@
-import { withCodeModel } from '../analysis/code-model.js';
 import { findControlRegisterWrites } from '../analysis/privileged-writes.js';
-import { instructionDetails } from './evidence.js';
-import { defineRule } from './types.js';
+import { hex, type PeImage } from '../pe/index.js';
+import { defineInstructionRule } from './instruction-rule.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 const WRITE_PROTECT = 0x10000n;
 
-export default defineRule({
+export default defineInstructionRule({
   meta: {
     id: 'cr0-write',
-    requiresCode: true,
     defaultSeverity: 'error',
     docs: {
       title: 'Code writes the CR0 register',
@@ -30,35 +27,35 @@ export default defineRule({
         '{text} at {rva} in {function} clears the write-protect bit (WP) of CR0 and {restoreText} at {restoreRva} sets it again: one code-patching sequence; HVCI keeps code read-only, so patching code this way fails.',
     },
   },
-  check(image, ctx) {
-    withCodeModel(image, (model) => {
-      for (const w of findControlRegisterWrites(model, 0)) {
-        const clearsWriteProtect = (w.clearedBits & WRITE_PROTECT) !== 0n;
-        const restore = w.restoredBy;
-        if (restore && clearsWriteProtect) {
-          // One finding for the pair; both instructions are its proof.
-          const offset = image.space.offsetOf(restore.rva);
-          ctx.report(
-            'toggle',
-            { text: w.text, rva: hex(w.rva), function: w.function, restoreText: restore.text, restoreRva: hex(restore.rva) },
-            instructionDetails(image, w, {
-              clearsWriteProtect,
-              restore: {
-                rva: hex(restore.rva),
-                instruction: restore.text,
-                ...(offset !== undefined ? { fileOffset: hex(offset) } : {}),
-                context: restore.context.map((c) => ({ rva: hex(c.rva), text: c.text })),
-              },
-            }),
-          );
-          continue;
-        }
-        ctx.report(
-          'write',
-          { text: w.text, rva: hex(w.rva), function: w.function, wp: clearsWriteProtect ? ' after clearing the write-protect bit (WP)' : '' },
-          instructionDetails(image, w, { clearsWriteProtect }),
-        );
-      }
-    });
+  find: (model) => findControlRegisterWrites(model, 0),
+  describe(w, model) {
+    const clearsWriteProtect = (w.clearedBits & WRITE_PROTECT) !== 0n;
+    const restore = w.restoredBy;
+    if (restore && clearsWriteProtect) {
+      // One finding for the pair; both instructions are its proof.
+      return {
+        messageId: 'toggle',
+        args: { text: w.text, rva: hex(w.rva), function: w.function, restoreText: restore.text, restoreRva: hex(restore.rva) },
+        evidence: {
+          clearsWriteProtect,
+          restore: {
+            rva: hex(restore.rva),
+            instruction: restore.text,
+            ...fileOffsetOf(model.image, restore.rva),
+            context: restore.context.map((c) => ({ rva: hex(c.rva), text: c.text })),
+          },
+        },
+      };
+    }
+    return {
+      messageId: 'write',
+      args: { text: w.text, rva: hex(w.rva), function: w.function, wp: clearsWriteProtect ? ' after clearing the write-protect bit (WP)' : '' },
+      evidence: { clearsWriteProtect },
+    };
   },
 });
+
+function fileOffsetOf(image: PeImage, rva: number): { fileOffset?: string } {
+  const offset = image.space.offsetOf(rva);
+  return offset === undefined ? {} : { fileOffset: hex(offset) };
+}

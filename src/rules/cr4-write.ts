@@ -1,16 +1,13 @@
-import { withCodeModel } from '../analysis/code-model.js';
 import { findControlRegisterWrites } from '../analysis/privileged-writes.js';
-import { instructionDetails } from './evidence.js';
-import { defineRule } from './types.js';
+import { defineInstructionRule } from './instruction-rule.js';
+import { hex } from '../pe/index.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 const SMEP = 1n << 20n;
 const SMAP = 1n << 21n;
 
-export default defineRule({
+export default defineInstructionRule({
   meta: {
     id: 'cr4-write',
-    requiresCode: true,
     defaultSeverity: 'warning',
     docs: {
       title: 'Code writes the CR4 register',
@@ -28,16 +25,13 @@ export default defineRule({
       write: '{text} at {rva} in {function} writes CR4{bits}; HVCI protects these bits, so code that relies on this fails (heuristic).',
     },
   },
-  check(image, ctx) {
-    withCodeModel(image, (model) => {
-      for (const w of findControlRegisterWrites(model, 4)) {
-        const cleared = [w.clearedBits & SMEP ? 'SMEP' : '', w.clearedBits & SMAP ? 'SMAP' : ''].filter(Boolean);
-        ctx.report(
-          'write',
-          { text: w.text, rva: hex(w.rva), function: w.function, bits: cleared.length ? ` after clearing ${cleared.join(' and ')}` : '' },
-          instructionDetails(image, w, { clearsBits: cleared }),
-        );
-      }
-    });
+  find: (model) => findControlRegisterWrites(model, 4),
+  describe(w) {
+    const cleared = [w.clearedBits & SMEP ? 'SMEP' : '', w.clearedBits & SMAP ? 'SMAP' : ''].filter(Boolean);
+    return {
+      messageId: 'write',
+      args: { text: w.text, rva: hex(w.rva), function: w.function, bits: cleared.length ? ` after clearing ${cleared.join(' and ')}` : '' },
+      evidence: { clearsBits: cleared },
+    };
   },
 });

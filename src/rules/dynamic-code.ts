@@ -1,14 +1,11 @@
-import { withCodeModel } from '../analysis/code-model.js';
 import { findGeneratedCodeCalls } from '../analysis/generated-code.js';
-import { instructionDetails } from './evidence.js';
-import { defineRule } from './types.js';
+import { defineInstructionRule } from './instruction-rule.js';
+import { hex } from '../pe/index.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
-export default defineRule({
+export default defineInstructionRule({
   meta: {
     id: 'dynamic-code',
-    requiresCode: true,
     defaultSeverity: 'error',
     docs: {
       title: 'Code calls into memory it allocated (generated code)',
@@ -26,15 +23,10 @@ export default defineRule({
       call: '{text} at {rva} in {function} jumps into memory {allocator} returned at {allocation}: the driver runs generated code, which HVCI never allows.',
     },
   },
-  check(image, ctx) {
-    withCodeModel(image, (model) => {
-      for (const c of findGeneratedCodeCalls(model)) {
-        ctx.report(
-          'call',
-          { text: c.text, rva: hex(c.rva), function: c.function, allocator: c.allocator, allocation: hex(c.allocationRva) },
-          instructionDetails(image, c, { allocator: c.allocator, allocation: hex(c.allocationRva) }),
-        );
-      }
-    });
-  },
+  find: (model) => findGeneratedCodeCalls(model),
+  describe: (c) => ({
+    messageId: 'call',
+    args: { text: c.text, rva: hex(c.rva), function: c.function, allocator: c.allocator, allocation: hex(c.allocationRva) },
+    evidence: { allocator: c.allocator, allocation: hex(c.allocationRva) },
+  }),
 });

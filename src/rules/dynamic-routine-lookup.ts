@@ -1,8 +1,8 @@
 import { withCodeModel } from '../analysis/code-model.js';
 import { findRoutineLookups } from '../analysis/dynamic-lookup.js';
 import { defineRule, type FindingDetails } from './types.js';
+import { hex } from '../pe/index.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
 export default defineRule({
   meta: {
@@ -45,9 +45,6 @@ export default defineRule({
             ...(l.nameRva !== undefined ? { nameRva: hex(l.nameRva) } : {}),
           },
         };
-        if (l.fileOffset !== undefined) details.fileOffset = l.fileOffset;
-        const section = image.space.sectionAt(l.callRva);
-        if (section) details.section = section.name;
         if (l.name === undefined) ctx.report('unknownName', { callRva: hex(l.callRva), function: l.function, reason: l.unresolved ?? 'unknown' }, details);
         else ctx.report('lookup', { callRva: hex(l.callRva), function: l.function, name: l.name }, details);
       }

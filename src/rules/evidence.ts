@@ -45,28 +45,3 @@ export function sectionEvidence(s: Section): Record<string, unknown> {
     headerFileOffset: hex(s.headerOffset),
   };
 }
-
-const lowerHex = (n: number): string => `0x${n.toString(16)}`;
-
-/** Finding details for one instruction found in a function (privileged writes, code stores, …). */
-export function instructionDetails(
-  image: { space: { sectionAt(rva: number): Section | undefined; offsetOf(rva: number): number | undefined } },
-  w: { rva: number; function: string; functionRva: number; text: string; context: Array<{ rva: number; text: string }> },
-  extra: Record<string, unknown> = {},
-): { rva: number; fileOffset?: number; section?: string; evidence: Record<string, unknown> } {
-  const details: { rva: number; fileOffset?: number; section?: string; evidence: Record<string, unknown> } = {
-    rva: w.rva,
-    evidence: {
-      function: w.function,
-      functionRva: lowerHex(w.functionRva),
-      instruction: w.text,
-      context: w.context.map((c) => ({ rva: lowerHex(c.rva), text: c.text })),
-      ...extra,
-    },
-  };
-  const fileOffset = image.space.offsetOf(w.rva);
-  if (fileOffset !== undefined) details.fileOffset = fileOffset;
-  const section = image.space.sectionAt(w.rva);
-  if (section) details.section = section.name;
-  return details;
-}

@@ -1,18 +1,15 @@
 import { API_TABLE } from '../analysis/api-table.js';
 import { findImportCallSites } from '../analysis/call-sites.js';
-import { withCodeModel } from '../analysis/code-model.js';
 import { functionName } from '../analysis/functions.js';
-import { instructionDetails } from './evidence.js';
-import { defineRule } from './types.js';
+import { defineInstructionRule } from './instruction-rule.js';
+import { hex } from '../pe/index.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 /** Class N of the rule book's §2 table: listed as handing out memory, with no argument that decides. */
 const DEFAULT_APIS = new Map(API_TABLE.filter((s) => s.cls === 'N').map((s) => [s.name, s]));
 
-export default defineRule({
+export default defineInstructionRule({
   meta: {
     id: 'execute-default-api',
-    requiresCode: true,
     defaultSeverity: 'note',
     docs: {
       title: 'Calls an API whose memory protection the caller cannot choose',
@@ -31,18 +28,15 @@ export default defineRule({
       call: '{api} at {callRva} in {function}: {decides}, not the caller; nothing to change here, but the driver relies on {module} under HVCI.',
     },
   },
-  check(image, ctx) {
-    withCodeModel(image, (model) => {
-      for (const site of findImportCallSites(model, { apis: new Set(DEFAULT_APIS.keys()) })) {
-        const spec = DEFAULT_APIS.get(site.slot.name);
-        if (!spec) continue;
-        const write = { rva: site.callRva, function: functionName(site.fn), functionRva: site.fn.start, text: model.format(site.callRva), context: [] };
-        ctx.report(
-          'call',
-          { api: spec.name, callRva: hex(site.callRva), function: write.function, decides: spec.decides ?? 'the component decides', module: site.slot.dll },
-          instructionDetails(image, write, { api: spec.name, dll: site.slot.dll, form: site.form }),
-        );
-      }
-    });
-  },
+  find: (model) =>
+    findImportCallSites(model, { apis: new Set(DEFAULT_APIS.keys()) }).flatMap((site) => {
+      const spec = DEFAULT_APIS.get(site.slot.name);
+      if (!spec) return [];
+      return [{ rva: site.callRva, function: functionName(site.fn), functionRva: site.fn.start, text: model.format(site.callRva), context: [], spec, dll: site.slot.dll, form: site.form }];
+    }),
+  describe: (call) => ({
+    messageId: 'call',
+    args: { api: call.spec.name, callRva: hex(call.rva), function: call.function, decides: call.spec.decides ?? 'the component decides', module: call.dll },
+    evidence: { api: call.spec.name, dll: call.dll, form: call.form },
+  }),
 });

@@ -20,7 +20,7 @@ export default defineRule({
         'The loader writes the resolved import addresses into the import address table (IAT). If the IAT lies in an executable section, that write would need a writable executable page. Under HVCI executable pages are never writable, so Microsoft lists "IAT in executable section" among the incompatibilities and Driver Verifier checks it at load.',
       example: {
         fixture: 'iat_in_text.x64.mingw.sys',
-        text: 'error    iat-in-executable-section  The import address table (directory 12, RVA 0x1080, 0x18 bytes) starts inside executable section \'.text\' (R - X).\n         at RVA 0x1080 · section .text',
+        text: 'error    iat-in-executable-section  The import address table (directory 12, RVA 0x1080, 0x18 bytes) starts inside executable section \'.text\' (R - X).\n         at RVA 0x1080 · section .text · file offset 0x480',
       },
       verifier: 'Bug check 0xC4, parameter 1 = 0x2005 (0x2006 in one older build) ("contains an IAT … in executable section")',
       related: 'BinSkim BA2010 (import directory, user mode only)',

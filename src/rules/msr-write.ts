@@ -1,9 +1,7 @@
-import { withCodeModel } from '../analysis/code-model.js';
 import { findMsrWrites } from '../analysis/privileged-writes.js';
-import { instructionDetails } from './evidence.js';
-import { defineRule } from './types.js';
+import { defineInstructionRule } from './instruction-rule.js';
+import { hex } from '../pe/index.js';
 
-const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
 /** MSRs that hold system-call entry points: the ones syscall hooks overwrite. */
 const SYSCALL_MSRS: ReadonlyMap<bigint, string> = new Map([
@@ -12,10 +10,9 @@ const SYSCALL_MSRS: ReadonlyMap<bigint, string> = new Map([
   [0xc0000083n, 'IA32_CSTAR'],
 ]);
 
-export default defineRule({
+export default defineInstructionRule({
   meta: {
     id: 'msr-write',
-    requiresCode: true,
     defaultSeverity: 'warning',
     docs: {
       title: 'Code writes a model-specific register (wrmsr)',
@@ -35,31 +32,28 @@ export default defineRule({
       write: 'wrmsr at {rva} in {function} writes {msr}{hook} (heuristic).',
     },
   },
-  check(image, ctx) {
-    withCodeModel(image, (model) => {
-      for (const w of findMsrWrites(model)) {
-        const named = (m: bigint): string => (SYSCALL_MSRS.has(m) ? `${SYSCALL_MSRS.get(m) as string} (${hex(m)})` : `MSR ${hex(m)}`);
-        const last = w.msrs[w.msrs.length - 1];
-        // A counting loop: every MSR it reaches, said as a range (the list is in the evidence).
-        const names = w.loop && last !== undefined
-          ? [`every MSR from ${hex(w.loop.first)} to ${hex(last)} (${w.loop.count} values, step ${w.loop.step}: ecx counts in a loop)${w.msrs.some((m) => SYSCALL_MSRS.has(m)) ? `, including ${w.msrs.filter((m) => SYSCALL_MSRS.has(m)).map(named).join(' and ')}` : ''}`]
-          : w.msrs.map(named);
-        const hook = w.msrs.some((m) => SYSCALL_MSRS.has(m));
-        ctx.report(
-          'write',
-          {
-            rva: hex(w.rva),
-            function: w.function,
-            msr: names.length ? names.join(' or ') : 'an MSR whose number is not a constant',
-            hook: hook ? ', a system-call entry point: a syscall hook, which HVCI prevents' : '',
-          },
-          instructionDetails(image, w, {
-            msrs: w.msrs.map((m) => hex(m)),
-            syscallEntry: hook,
-            ...(w.loop ? { loop: { first: hex(w.loop.first), step: Number(w.loop.step), count: w.loop.count, compare: hex(w.loop.compareRva) } } : {}),
-          }),
-        );
-      }
-    });
+  find: (model) => findMsrWrites(model),
+  describe(w) {
+    const named = (m: bigint): string => (SYSCALL_MSRS.has(m) ? `${SYSCALL_MSRS.get(m) as string} (${hex(m)})` : `MSR ${hex(m)}`);
+    const last = w.msrs[w.msrs.length - 1];
+    // A counting loop: every MSR it reaches, said as a range (the list is in the evidence).
+    const names = w.loop && last !== undefined
+      ? [`every MSR from ${hex(w.loop.first)} to ${hex(last)} (${w.loop.count} values, step ${w.loop.step}: ecx counts in a loop)${w.msrs.some((m) => SYSCALL_MSRS.has(m)) ? `, including ${w.msrs.filter((m) => SYSCALL_MSRS.has(m)).map(named).join(' and ')}` : ''}`]
+      : w.msrs.map(named);
+    const hook = w.msrs.some((m) => SYSCALL_MSRS.has(m));
+    return {
+      messageId: 'write',
+      args: {
+        rva: hex(w.rva),
+        function: w.function,
+        msr: names.length ? names.join(' or ') : 'an MSR whose number is not a constant',
+        hook: hook ? ', a system-call entry point: a syscall hook, which HVCI prevents' : '',
+      },
+      evidence: {
+        msrs: w.msrs.map((m) => hex(m)),
+        syscallEntry: hook,
+        ...(w.loop ? { loop: { first: hex(w.loop.first), step: Number(w.loop.step), count: w.loop.count, compare: hex(w.loop.compareRva) } } : {}),
+      },
+    };
   },
 });

@@ -1,8 +1,8 @@
 import { packedSections, PACKED_ENTROPY, SUSPECT_ENTROPY } from '../analysis/packed.js';
 import { sectionEvidence } from './evidence.js';
 import { defineRule } from './types.js';
+import { hex } from '../pe/index.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
 export default defineRule({
   meta: {

@@ -1,7 +1,7 @@
 import { analyzeCalls } from '../analysis/call-analysis.js';
 import { defineRule, type FindingDetails } from './types.js';
+import { hex } from '../pe/index.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
 export default defineRule({
   meta: {
@@ -42,10 +42,6 @@ export default defineRule({
         callsUsingTheDefault: analysis.calls.filter((c) => c.values.some((v) => v.verdict === 'nx-optin')).map((c) => hex(c.callRva)),
       },
     };
-    const offset = image.space.offsetOf(store);
-    if (offset !== undefined) details.fileOffset = offset;
-    const section = image.space.sectionAt(store);
-    if (section) details.section = section.name;
     ctx.report('nxOptIn', { function: o.function, storeRva: hex(store) }, details);
   },
 });

@@ -1,14 +1,11 @@
-import { withCodeModel } from '../analysis/code-model.js';
 import { findCodeWrites } from '../analysis/code-writes.js';
-import { instructionDetails } from './evidence.js';
-import { defineRule } from './types.js';
+import { defineInstructionRule } from './instruction-rule.js';
+import { hex } from '../pe/index.js';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
-export default defineRule({
+export default defineInstructionRule({
   meta: {
     id: 'self-modifying-code',
-    requiresCode: true,
     defaultSeverity: 'error',
     docs: {
       title: 'Code writes into the driver\'s own code',
@@ -28,24 +25,17 @@ export default defineRule({
       write: '{text} at {rva} in {function} writes into {section} at {target}{inFunction}: the driver patches its own code, and under HVCI code pages are never writable.',
     },
   },
-  check(image, ctx) {
-    withCodeModel(image, (model) => {
-      for (const w of findCodeWrites(model)) {
-        ctx.report(
-          'write',
-          {
-            text: w.text,
-            rva: hex(w.rva),
-            function: w.function,
-            section: w.targetSection,
-            target: hex(w.targetRva),
-            inFunction: w.targetFunction ? ` (inside ${w.targetFunction})` : '',
-          },
-          instructionDetails(image, w, {
-            target: { rva: hex(w.targetRva), section: w.targetSection, ...(w.targetFunction ? { function: w.targetFunction } : {}) },
-          }),
-        );
-      }
-    });
-  },
+  find: (model) => findCodeWrites(model),
+  describe: (w) => ({
+    messageId: 'write',
+    args: {
+      text: w.text,
+      rva: hex(w.rva),
+      function: w.function,
+      section: w.targetSection,
+      target: hex(w.targetRva),
+      inFunction: w.targetFunction ? ` (inside ${w.targetFunction})` : '',
+    },
+    evidence: { target: { rva: hex(w.targetRva), section: w.targetSection, ...(w.targetFunction ? { function: w.targetFunction } : {}) } },
+  }),
 });

@@ -1,7 +1,10 @@
+import type { ImageClassification } from '../analysis/image-kind.js';
 import type { PeImage } from '../pe/index.js';
 import type { BlocklistIndex } from '../blocklist/index.js';
+import type { RuleId } from './ids.js';
 import type { TargetOs } from './target-os.js';
 
+export type { RuleId } from './ids.js';
 export type Severity = 'error' | 'warning' | 'note';
 
 /** Values a message template can interpolate ("{section}"). */
@@ -32,19 +35,24 @@ export interface RuleDocs {
 
 export interface RuleMeta<M extends string = string> {
   /** The rule book's id: also the file name and docs/rules/<id>.md. */
-  id: string;
+  id: RuleId;
   defaultSeverity: Severity;
   docs: RuleDocs;
   /** Message templates by id; findings carry the id plus arguments. */
   messages: Record<M, string>;
-  /** The rule reads machine code (call sites), so it only runs on x86 and x64 images. */
+  /**
+   * The rule reads machine code (call sites, instructions): it applies only to kernel-mode
+   * x86 and x64 images with an executable section (src/rules/applicability.ts says why not).
+   */
   requiresCode?: boolean;
 }
 
 /** Where a finding points and what proves it. */
 export interface FindingDetails {
   rva?: number;
+  /** Filled by the runner from `rva` when absent (give it only for places without an RVA: headers). */
   fileOffset?: number;
+  /** Filled by the runner from `rva` when absent. */
   section?: string;
   /** Structured proof: section headers, relocation entries, directory entries… */
   evidence?: Record<string, unknown>;
@@ -64,8 +72,18 @@ export interface RuleContext<M extends string = string> {
   report(messageId: M, args: MessageArguments, details?: FindingDetails): void;
 }
 
+/** What the runner knows about an image before any rule runs. */
+export interface ImageContext {
+  classification: ImageClassification;
+}
+
+/** `true`, or why the rule does not apply to this image (listed in the report's rulesNotApplied). */
+export type Applicability = true | string;
+
 export interface Rule<M extends string = string> {
   meta: RuleMeta<M>;
+  /** When the rule applies beyond `requiresCode`'s conditions; always when absent. */
+  appliesTo?(image: PeImage, facts: ImageContext): Applicability;
   check(image: PeImage, ctx: RuleContext<M>): void;
 }
 

@@ -48,6 +48,9 @@ export default defineRule({
         NOT_COMPATIBILITY,
     },
   },
+  // The rules checked are those of the policy's kernel-mode signing scenario: drivers only.
+  appliesTo: (_image, { classification: c }) =>
+    c.kernelMode ? true : `not kernel-mode code (${c.kind}): the block rules checked are the kernel-mode scenario's, which covers drivers only`,
   check(image, ctx) {
     const index = ctx.options.blocklist ?? bundledBlocklist();
     const { signature } = readSignature(image);

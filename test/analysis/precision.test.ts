@@ -151,12 +151,12 @@ describe('one CR0 toggle, one finding', () => {
         const pair = got.find((f) => f.rva === toggle[0]);
         assert.equal(pair?.messageId, 'toggle');
         const restore = pair?.evidence?.restore as { rva: string; instruction: string } | undefined;
-        assert.equal(restore?.rva, hex(toggle[1] as number));
+        assert.equal(Number(restore?.rva), toggle[1]);
         assert.match(restore?.instruction ?? '', /^mov cr0, /);
-        assert.match(pair?.message ?? '', new RegExp(`at ${hex(toggle[1] as number)} sets it again`));
+        assert.match(pair?.message ?? '', new RegExp(`at ${hex(toggle[1] as number)} sets it again`, 'i'));
         // The text report's proof runs from the clear to the restore.
         const text = runCli(['scan', '--no-color', join('test', 'fixtures', 'precision', 'bin', file)]).stdout;
-        assert.match(text, new RegExp(`proof: [\\s\\S]*${hex(toggle[0] as number)} +mov cr0, [\\s\\S]*${hex(toggle[1] as number)} +mov cr0, `));
+        assert.match(text, new RegExp(`proof: [\\s\\S]*${hex(toggle[0] as number)} +mov cr0, [\\s\\S]*${hex(toggle[1] as number)} +mov cr0, `, 'i'));
         const single = got.find((f) => f.rva === clearOnly[0]);
         assert.equal(single?.messageId, 'write');
         assert.match(single?.message ?? '', /after clearing the write-protect bit/);

@@ -119,7 +119,7 @@ describe('hvci explain (CLI)', () => {
 });
 
 describe('explain names only rules that exist (issue 10)', () => {
-  const registry = new Set(rules.map((r) => r.meta.id));
+  const registry = new Set<string>(rules.map((r) => r.meta.id));
   const inputs = [
     ...[0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006].flatMap((c) => [`0xC4 0x${c.toString(16)}`, `c4 ${c.toString(16)} fffff80000001000 1 2`]),
     'The image \\SystemRoot\\x.sys contains straddled relocs 0xFFFFF80000001000 in reloc section 0xFFFFF80000002000.',

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyze.js';
 import { displayName, parsePe } from '../../src/pe/index.js';
-import { corpusDir, hasCorpus, repoRoot } from '../helpers/paths.js';
+import { corpusDir, repoRoot } from '../helpers/paths.js';
+import { corpusSkip } from '../helpers/corpus.js';
 import { readTsv } from '../helpers/tsv.js';
 
 const rows = readTsv(join(repoRoot, 'test', 'pe', 'oracles', 'long-section-names.tsv'));
@@ -17,7 +18,7 @@ const files = [...new Set(rows.map((r) => r.file as string))];
 const stored = (hexBytes: string): string =>
   String.fromCharCode(...hexBytes.split(' ').map((h) => parseInt(h, 16)).filter((b) => b !== 0));
 
-describe('COFF long section names', { skip: hasCorpus ? false : 'no ../shared/corpus' }, () => {
+describe('COFF long section names', { skip: corpusSkip() }, () => {
   for (const file of files) {
     it(`${file}: stored names as the loader sees them, full names as llvm-readobj shows them`, () => {
       const bytes = new Uint8Array(readFileSync(join(corpusDir, file)));

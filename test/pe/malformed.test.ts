@@ -20,8 +20,12 @@ describe('malformed inputs never escape the reader', () => {
         const report = analyze(bad, { path: `${name} (${m.name})` });
         if (report.status === 'error') {
           assert.ok(report.error && !report.error.includes('\n'), `${m.name}: one-line error`);
+          assert.notEqual(report.errorCode, 'INTERNAL_ERROR', `${m.name}: a reader problem, not a bug of ours: ${report.error}`);
         } else {
-          assert.ok(['incompatible', 'warnings', 'compatible'].includes(report.verdict), m.name);
+          // The verdict follows from the findings (worst severity), and no rule failed on a bug.
+          const worst = report.findings.some((f) => f.severity === 'error') ? 'incompatible' : report.findings.some((f) => f.severity === 'warning') ? 'warnings' : 'compatible';
+          assert.equal(report.verdict, worst, m.name);
+          assert.deepEqual((report.incompleteAnalysis ?? []).filter((i) => /internal error/.test(i.reason)), [], `${m.name}: no rule failed on a bug`);
           for (const p of report.problems) assert.ok(!p.message.includes('\n'), `${m.name}: one-line problem`);
         }
       }

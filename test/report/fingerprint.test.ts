@@ -40,7 +40,7 @@ function poolCall(name: string): { image: PeImage; finding: Finding } {
     messageId: 'pool',
     arguments: { api: 'ExAllocatePoolWithTag', value, callRva: `0x${site.callRva.toString(16)}`, function: `sub_${site.fn.start.toString(16)}` },
     rva: site.callRva,
-    // The shape src/analysis/call-findings.ts gives call-site evidence.
+    // The shape src/rules/call-site-rule.ts gives call-site evidence.
     evidence: { api: 'ExAllocatePoolWithTag', function: `sub_${site.fn.start.toString(16)}`, argument: { index: 1, name: 'PoolType' }, value },
     fix: 'Use NonPagedPoolNx.',
     docs: 'docs/rules/execute-pool-type.md',
@@ -95,7 +95,7 @@ for (const arch of ['x64', 'x86']) {
 
 describe('occurrence numbers', () => {
   it('tell identical findings in one file apart, in report order', () => {
-    const f = (): Finding => ({ ruleId: 'r', severity: 'error', message: 'm', messageId: 'm', arguments: { section: '.x' }, fix: '', docs: '' });
+    const f = (): Finding => ({ ruleId: 'cr0-write', severity: 'error', message: 'm', messageId: 'm', arguments: { section: '.x' }, fix: '', docs: '' });
     const list = [f(), f(), { ...f(), arguments: { section: '.y' } }];
     assignFingerprints(list);
     const [a, b, c] = list.map((x) => x.fingerprint as string);
@@ -104,7 +104,7 @@ describe('occurrence numbers', () => {
   });
   it('leave out RVAs, offsets and sizes', () => {
     const f = (rva: string): Finding => ({
-      ruleId: 'r', severity: 'error', message: 'm', messageId: 'm', arguments: { rva, size: rva, offset: rva, type: 'DIR64' }, rva: Number(rva), fix: '', docs: '',
+      ruleId: 'cr0-write', severity: 'error', message: 'm', messageId: 'm', arguments: { rva, size: rva, offset: rva, type: 'DIR64' }, rva: Number(rva), fix: '', docs: '',
     });
     assert.equal(baseFingerprint(f('0x1000')), baseFingerprint(f('0x2000')));
   });

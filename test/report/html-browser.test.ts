@@ -16,7 +16,8 @@ import { after, before, describe, it } from 'node:test';
 import type { BrowserContext } from 'playwright-core';
 import { launchBrowser, noBrowser as skip } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
-import { corpusDir, hasCorpus } from '../helpers/paths.js';
+import { corpusDir } from '../helpers/paths.js';
+import { corpusSkip } from '../helpers/corpus.js';
 
 const work = mkdtempSync(join(tmpdir(), 'hvci-html-'));
 const shots = process.env.HVCI_SCREENSHOT_DIR ?? join(work, 'screenshots');
@@ -63,7 +64,7 @@ describe('HTML report in a real browser', { skip }, () => {
     await page.close();
   });
 
-  it('corpus: the whole report opens with no network request', { skip: hasCorpus ? false : 'no corpus' }, async () => {
+  it('corpus: the whole report opens with no network request', { skip: corpusSkip() }, async () => {
     const html = join(work, 'corpus.html');
     runCli(['scan', '--format', 'html', '-o', html, corpusDir]);
     const { page, requests, url } = await open(html, 'corpus.png');

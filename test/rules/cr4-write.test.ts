@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkFixtureRows, findingsOf, fixtureRows } from '../analysis/fixture-rows.js';
+import { ruleById } from '../../src/rules/index.js';
+import { bin, codeRuleNotApplicable, ruleTester } from '../helpers/rule-tester.js';
+import { oracleCallRva } from '../helpers/oracles.js';
 
 // Every expectation row of test/fixtures/calls/bin/FIXTURES.tsv for this rule.
 checkFixtureRows('cr4-write');
@@ -18,4 +21,18 @@ describe('cr4-write says which protection the code clears', () => {
       assert.match(f.message, /after clearing SMEP/);
     });
   }
+});
+
+// Valid, invalid and not-applicable cases; places from FIXTURES.tsv (objdump), not from hvci.
+ruleTester(ruleById('cr4-write'), {
+  valid: [bin('calls/bin/clean_calls.x64.mingw-O2.sys'), bin('calls/bin/cr0.x64.mingw-O2.sys')],
+  invalid: [
+    { input: bin('calls/bin/privileged.x64.mingw-O2.sys'), more: true, findings: [
+      { messageId: 'write', rva: oracleCallRva('privileged.x64.mingw-O2.sys', 'cr4_clear_smep', 'cr4-write'), severity: 'warning' },
+    ] },
+    { input: bin('calls/bin/privileged.x86.clang-O2.sys'), more: true, findings: [
+      { messageId: 'write', rva: oracleCallRva('privileged.x86.clang-O2.sys', 'cr4_clear_smep', 'cr4-write'), severity: 'warning' },
+    ] },
+  ],
+  notApplicable: codeRuleNotApplicable,
 });

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkFixtureRows, findingsOf, fixtureRows } from '../analysis/fixture-rows.js';
+import { ruleById } from '../../src/rules/index.js';
+import { bin, codeRuleNotApplicable, ruleTester } from '../helpers/rule-tester.js';
+import { oracleCallRva } from '../helpers/oracles.js';
 
 // Every expectation row of test/fixtures/calls/bin/FIXTURES.tsv for this rule.
 checkFixtureRows('dynamic-routine-lookup');
@@ -24,4 +27,18 @@ describe('dynamic-routine-lookup names the routine the source looks up', () => {
       }
     });
   }
+});
+
+// Valid, invalid and not-applicable cases; places from FIXTURES.tsv (objdump), not from hvci.
+ruleTester(ruleById('dynamic-routine-lookup'), {
+  valid: [bin('calls/bin/clean_calls.x64.mingw-O2.sys'), bin('calls/bin/pool.x64.mingw-O2.sys')],
+  invalid: [
+    { input: bin('calls/bin/forms.x64.mingw-O2.sys'), more: true, findings: [
+      { messageId: 'lookup', rva: oracleCallRva('forms.x64.mingw-O2.sys', 'forms_dynamic_lookup', 'dynamic-routine-lookup'), severity: 'note' },
+    ] },
+    { input: bin('calls/bin/flow.x64.mingw-O2.sys'), more: true, findings: [
+      { messageId: 'unknownName', rva: oracleCallRva('flow.x64.mingw-O2.sys', 'lookup_unknown_name', 'dynamic-routine-lookup'), severity: 'note' },
+    ] },
+  ],
+  notApplicable: codeRuleNotApplicable,
 });

@@ -1,4 +1,18 @@
 import { checkFixtureRows } from '../analysis/fixture-rows.js';
+import { ruleById } from '../../src/rules/index.js';
+import { bin, codeRuleNotApplicable, ruleTester } from '../helpers/rule-tester.js';
+import { oracleCallRva } from '../helpers/oracles.js';
 
 // Every expectation row of test/fixtures/calls/bin/FIXTURES.tsv for this rule.
 checkFixtureRows('execute-default-api');
+
+// Valid, invalid and not-applicable cases; places from FIXTURES.tsv (objdump), not from hvci.
+ruleTester(ruleById('execute-default-api'), {
+  valid: [bin('calls/bin/clean_calls.x64.mingw-O2.sys'), bin('calls/bin/pool.x64.mingw-O2.sys')],
+  invalid: [
+    { input: bin('calls/bin/default_api.x64.mingw-O2.sys'), more: true, findings: [
+      { messageId: 'call', rva: oracleCallRva('default_api.x64.mingw-O2.sys', 'copy_memory', 'execute-default-api'), severity: 'note' },
+    ] },
+  ],
+  notApplicable: codeRuleNotApplicable,
+});

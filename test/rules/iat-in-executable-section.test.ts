@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { analyze } from '../../src/index.js';
 import { fixtureBytes, readobj } from '../helpers/fixtures.js';
 import { fixtureCases } from '../helpers/rule-cases.js';
+import { ruleById } from '../../src/rules/index.js';
+import { bin, built, ruleTester } from '../helpers/rule-tester.js';
 
 const X = 0x20000000;
 
@@ -46,4 +48,26 @@ describe('iat-in-executable-section', () => {
     const f = analyze(bytes).findings.filter((x) => x.ruleId === 'iat-in-executable-section');
     assert.deepEqual(f, []);
   });
+});
+
+// Valid and invalid cases; IAT places as llvm-readobj measured them. Without directory 12 the
+// rule falls back to the import descriptors' FirstThunk arrays (a warning).
+const iatFile = 'iat_in_text.x64.mingw.sys';
+function withoutIatDirectory(): Uint8Array {
+  const bytes = fixtureBytes(iatFile).slice();
+  const dv = new DataView(bytes.buffer);
+  const optional = dv.getUint32(0x3c, true) + 24;
+  const directories = optional + (dv.getUint16(optional, true) === 0x20b ? 112 : 96);
+  dv.setBigUint64(directories + 12 * 8, 0n, true);
+  return bytes;
+}
+ruleTester(ruleById('iat-in-executable-section'), {
+  valid: [bin('image/bin/clean_driver.x64.mingw.sys'), bin('image/bin/clean_driver.x86.clang.sys'), bin('arm64/bin/clean_driver.arm64.clang.sys')],
+  invalid: [
+    { input: bin(`image/bin/${iatFile}`), findings: [{ messageId: 'iat', rva: readobj(iatFile).iatRva, section: '.text', severity: 'error' }] },
+    {
+      input: built(`${iatFile} with directory 12 zeroed`, withoutIatDirectory),
+      findings: [{ messageId: 'firstThunk', rva: readobj(iatFile).imports[0]?.iatRva as number, section: '.text', severity: 'warning' }],
+    },
+  ],
 });

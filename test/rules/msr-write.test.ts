@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkFixtureRows, findingsOf, fixtureRows } from '../analysis/fixture-rows.js';
+import { ruleById } from '../../src/rules/index.js';
+import { bin, codeRuleNotApplicable, ruleTester } from '../helpers/rule-tester.js';
+import { oracleCallRva } from '../helpers/oracles.js';
 
 // Every expectation row of test/fixtures/calls/bin/FIXTURES.tsv for this rule.
 checkFixtureRows('msr-write');
@@ -25,9 +28,20 @@ describe('msr-write names the MSR the source writes', () => {
     it(`${row.file} ${row.function}: ${row.value_name}`, () => {
       const f = findingsOf(row.file as string).find((x) => x.ruleId === 'msr-write' && `0x${(x.rva ?? 0).toString(16)}` === row.call_rva);
       assert.ok(f, `a finding at ${row.call_rva}`);
-      assert.deepEqual(f.evidence?.msrs, expectedMsrs(row.value as string));
+      assert.deepEqual((f.evidence?.msrs as string[]).map(BigInt), expectedMsrs(row.value as string).map(BigInt));
       // Only the system-call entry points (LSTAR, CSTAR, SYSENTER_EIP) are called a hook.
       assert.equal(/syscall hook/.test(f.message), row.value_name === 'IA32_LSTAR', f.message);
     });
   }
+});
+
+// Valid, invalid and not-applicable cases; places from FIXTURES.tsv (objdump), not from hvci.
+ruleTester(ruleById('msr-write'), {
+  valid: [bin('calls/bin/clean_calls.x64.mingw-O2.sys'), bin('calls/bin/cr0.x64.mingw-O2.sys')],
+  invalid: [
+    { input: bin('calls/bin/privileged.x64.mingw-O2.sys'), more: true, findings: [
+      { messageId: 'write', rva: oracleCallRva('privileged.x64.mingw-O2.sys', 'msr_hook_lstar', 'msr-write'), severity: 'warning', args: { msr: /IA32_LSTAR/ } },
+    ] },
+  ],
+  notApplicable: codeRuleNotApplicable,
 });

@@ -11,6 +11,9 @@ import { analyze } from '../../src/analyze.js';
 import { entropy, PACKED_ENTROPY, SUSPECT_ENTROPY } from '../../src/analysis/packed.js';
 import { parsePe } from '../../src/pe/index.js';
 import { callFixtures, imageFixtures, repoRoot } from '../helpers/paths.js';
+import { ruleById } from '../../src/rules/index.js';
+import { bin, codeRuleNotApplicable, ruleTester } from '../helpers/rule-tester.js';
+import { precisionOracle } from '../helpers/oracles.js';
 
 const precision = join(repoRoot, 'test', 'fixtures', 'precision', 'bin');
 const scan = (dir: string, file: string) => analyze(new Uint8Array(readFileSync(join(dir, file))), { path: file });
@@ -43,7 +46,7 @@ describe('packed-section', () => {
       const report = analyze(mutated, { path: file });
       const notes = report.findings.filter((f) => f.ruleId === 'packed-section');
       assert.deepEqual(notes.map((f) => [f.section, (f.evidence as { reason?: string }).reason]), [['UPX1', 'undecodable']], file);
-      assert.match(notes[0]?.message ?? '', /undecodable bytes at 0x[0-9a-f]+ in reached code/);
+      assert.match(notes[0]?.message ?? '', /undecodable bytes at 0x[0-9A-F]+ in reached code/);
       assert.ok(!report.findings.some((f) => f.ruleId === 'cr0-write'), file);
     }
   });
@@ -54,4 +57,14 @@ describe('packed-section', () => {
       }
     }
   });
+});
+
+// Valid, invalid and not-applicable cases; the packed section's name from the fixture's oracle (objdump).
+ruleTester(ruleById('packed-section'), {
+  valid: [bin('calls/bin/clean_calls.x64.mingw-O2.sys'), bin('image/bin/clean_driver.x86.clang.sys')],
+  invalid: ['packed.x64.mingw.sys', 'packed.x86.clang.sys'].map((file) => ({
+    input: bin(`precision/bin/${file}`),
+    findings: [{ messageId: 'packed', section: precisionOracle(file, 'section').find(([name]) => name === 'UPX1')?.[0] as string, severity: 'note' as const }],
+  })),
+  notApplicable: codeRuleNotApplicable,
 });

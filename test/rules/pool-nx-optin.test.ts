@@ -10,6 +10,8 @@ import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyze.js';
 import { callFixtures } from '../helpers/paths.js';
 import { readTsv } from '../helpers/tsv.js';
+import { ruleById } from '../../src/rules/index.js';
+import { bin, codeRuleNotApplicable, ruleTester } from '../helpers/rule-tester.js';
 
 const files = readdirSync(callFixtures).filter((f) => /^nxoptin\..*\.sys$/.test(f));
 
@@ -26,7 +28,17 @@ describe('pool-nx-optin', () => {
       // The evidence names the RtlGetVersion call objdump sees in DriverEntry.
       const oracle = readTsv(join(callFixtures, `${file}.calls.tsv`)).filter((r) => r.api === 'RtlGetVersion' && r.form !== 'thunk');
       const call = (notes[0]?.evidence as { rtlGetVersionCall?: string } | undefined)?.rtlGetVersionCall;
-      assert.ok(oracle.some((r) => r.call_rva === call), `RtlGetVersion call ${call} not in the oracle`);
+      assert.ok(oracle.some((r) => Number(r.call_rva) === Number(call)), `RtlGetVersion call ${call} not in the oracle`);
     });
   }
+});
+
+// Valid, invalid and not-applicable cases (the place of the note is checked against objdump above).
+ruleTester(ruleById('pool-nx-optin'), {
+  valid: [bin('calls/bin/pool.x64.mingw-O2.sys'), bin('calls/bin/clean_calls.x86.clang-O2.sys')],
+  invalid: [
+    { input: bin('calls/bin/nxoptin.x64.mingw-O2.sys'), findings: [{ messageId: 'nxOptIn', severity: 'note' }] },
+    { input: bin('calls/bin/nxoptin.x86.clang-O2.sys'), findings: [{ messageId: 'nxOptIn', severity: 'note' }] },
+  ],
+  notApplicable: codeRuleNotApplicable,
 });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { renderRuleDoc } from '../../src/rules/docs.js';
 import { RULE_IDS } from '../../src/rules/ids.js';
-import { rules } from '../../src/rules/index.js';
+import { API_TABLE } from '../../src/analysis/api-table.js';
+import { ruleById, rules } from '../../src/rules/index.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const ruleBook = readFileSync(join(repoRoot, '..', 'shared', 'spec', 'hvci-rules.md'), 'utf8');
@@ -35,9 +36,11 @@ describe('rule registry', () => {
         assert.equal(meta.defaultSeverity, 'note', `${meta.id} is not in ../shared/spec/hvci-rules.md`);
         assert.match(meta.docs.ruleBook, /^not in the rule book/, `${meta.id} is not in ../shared/spec/hvci-rules.md`);
       });
-      it('lives in src/rules/<id>.ts and has a test file', () => {
+      it('lives in src/rules/<id>.ts and has a test file with RuleTester cases', () => {
         assert.ok(existsSync(join(repoRoot, 'src', 'rules', `${meta.id}.ts`)));
-        assert.ok(existsSync(join(repoRoot, 'test', 'rules', `${meta.id}.test.ts`)), 'missing test/rules/<id>.test.ts');
+        const test = join(repoRoot, 'test', 'rules', `${meta.id}.test.ts`);
+        assert.ok(existsSync(test), 'missing test/rules/<id>.test.ts');
+        assert.ok(readFileSync(test, 'utf8').includes(`ruleTester(ruleById('${meta.id}'),`), 'no ruleTester(...) cases (test/helpers/rule-tester.ts)');
       });
       it('has an up-to-date docs/rules page (npm run docs)', () => {
         const path = join(repoRoot, 'docs', 'rules', `${meta.id}.md`);
@@ -48,6 +51,16 @@ describe('rule registry', () => {
         for (const key of ['title', 'description', 'resolution', 'ruleBook'] as const) assert.ok(meta.docs[key].length > 10, key);
         assert.ok(Object.keys(meta.messages).length > 0);
       });
+    });
+  }
+});
+
+describe('call-site rules and the API table', () => {
+  const callRules = new Set(API_TABLE.map((spec) => spec.rule));
+  for (const id of callRules) {
+    it(`${id}: has the "always" message exactly when the table gives it class D APIs`, () => {
+      const classD = API_TABLE.filter((spec) => spec.rule === id && spec.cls === 'D').map((spec) => spec.name);
+      assert.equal('always' in ruleById(id).meta.messages, classD.length > 0, classD.join(', '));
     });
   }
 });

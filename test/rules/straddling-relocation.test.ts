@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeFixture, casesFor, readobj } from '../helpers/fixtures.js';
 import { fixtureCases } from '../helpers/rule-cases.js';
+import { ruleById } from '../../src/rules/index.js';
+import { bin, ruleTester } from '../helpers/rule-tester.js';
+import { measured } from '../helpers/oracles.js';
 
 const WIDTH: Record<string, number> = { DIR64: 8, HIGHLOW: 4 };
 const straddlers = (file: string) =>
@@ -37,4 +40,15 @@ describe('straddling-relocation', () => {
     const f = analyzeFixture('straddling_reloc.x64.mingw.sys', 'server2016').findings.filter((x) => x.ruleId === 'straddling-relocation');
     assert.equal(f[0]?.severity, 'error');
   });
+});
+
+// Valid and invalid cases; the straddling relocation as llvm-readobj measured it (FIXTURES.tsv:
+// straddling=DIR64@0x4FFD); the target OS decides the severity (rule book §1).
+const straddleAt = Number((measured('straddling_reloc.x64.clang.sys').straddling as string).split('@')[1]);
+ruleTester(ruleById('straddling-relocation'), {
+  valid: [bin('image/bin/aligned_reloc.x64.clang.sys'), bin('image/bin/clean_driver.x86.mingw.sys'), bin('arm64/bin/clean_driver.arm64.clang.sys')],
+  invalid: [
+    { input: bin('image/bin/straddling_reloc.x64.clang.sys'), findings: [{ messageId: 'straddle', rva: straddleAt, severity: 'error' }] },
+    { input: bin('image/bin/straddling_reloc.x64.clang.sys', { targetOs: 'win10-1703' }), findings: [{ messageId: 'straddle', rva: straddleAt, severity: 'warning' }] },
+  ],
 });

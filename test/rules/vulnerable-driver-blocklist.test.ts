@@ -13,6 +13,8 @@ import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyze.js';
 import { BlocklistError, bundledBlocklist, inDenyRange, parseBlocklistXml, parseVersion } from '../../src/blocklist/index.js';
 import { imageFixtures } from '../helpers/paths.js';
+import { ruleById } from '../../src/rules/index.js';
+import { bin, built, ruleTester } from '../helpers/rule-tester.js';
 
 const RULE = 'vulnerable-driver-blocklist';
 const FIXTURE = join(imageFixtures, 'clean_driver.x64.mingw.sys');
@@ -150,4 +152,22 @@ describe('deny version ranges (Microsoft "File rule levels", FORMAT.md)', () => 
     assert.ok(!inDenyRange({ min: '0.0.0.0', max: '9.0.0.0' }, v('10.0.0.0')));
     assert.deepEqual(v('4.0.1'), [4, 0, 1, 0]);
   });
+});
+
+// Valid, invalid and not-applicable cases; the hash in the test policy is computed independently above.
+ruleTester(ruleById('vulnerable-driver-blocklist'), {
+  valid: [bin('image/bin/clean_driver.x64.mingw.sys'), bin('arm64/bin/clean_driver.arm64.clang.sys')],
+  invalid: [
+    {
+      input: built('clean_driver.x64.mingw.sys against a policy that denies its SHA-256', () => new Uint8Array(readFileSync(FIXTURE)), {
+        blocklist: parseBlocklistXml(policy({ fileRules: `<Deny ID="ID_DENY_T" FriendlyName="t" Hash="${independentHashes(readFileSync(FIXTURE)).sha256}" />`, refs: ['ID_DENY_T'] })),
+      }),
+      findings: [{ messageId: 'hash', severity: 'error' }],
+    },
+  ],
+  notApplicable: [{ input: bin('image/bin/user_dll.x64.mingw.sys'), reason: /^not kernel-mode code \(dll\)/ }],
+  unproduced: {
+    fileName: 'needs a driver with a version resource: test-corpus/blocklist.test.ts (file-name rules on corpus drivers)',
+    signer: 'needs a signed driver: test-corpus/blocklist.test.ts (denied signers on corpus drivers)',
+  },
 });

@@ -1,21 +1,42 @@
 /**
- * Turns checked calls into findings for one call-site rule. A value that reaches the API
- * through a wrapper is reported at the caller that passes it (path[0]), with the whole
- * path as evidence; values decided inside the calling function are reported at the call.
+ * A call-site rule: one of the APIs of analysis/api-table.ts whose deciding argument can ask
+ * for executable memory. `defineCallSiteRule` gives such a rule its check: the calls the
+ * table assigns to it, as findings. A value that reaches the API through a wrapper is
+ * reported at the caller that passes it (path[0]), with the whole path as evidence; values
+ * decided inside the calling function are reported at the call.
  */
-import type { PeImage } from '../pe/index.js';
-import type { TargetOs } from '../rules/target-os.js';
-import type { FindingDetails, MessageArguments, RuleContext, Severity } from '../rules/types.js';
-import type { CallRuleId } from './api-table.js';
-import { analyzeCalls, type CheckedCall, neverOnHvci, type ResolvedValue, type ValueCondition } from './call-analysis.js';
+import type { CallRuleId } from '../analysis/api-table.js';
+import { analyzeCalls, type CheckedCall, neverOnHvci, type ResolvedValue, type ValueCondition } from '../analysis/call-analysis.js';
+import { hex, type PeImage } from '../pe/index.js';
+import type { TargetOs } from './target-os.js';
+import { defineRule, type FindingDetails, type MessageArguments, type Rule, type RuleContext, type RuleMeta, type Severity } from './types.js';
 
+/** The messages every call-site rule has: a value that is executable, one not known, an API that always is. */
 export type CallMessageId = 'executable' | 'unresolved' | 'always';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
+/**
+ * A call-site rule's metadata: its id is one the API table uses, and it always reads code.
+ * `always` is for rules whose table entries include class D APIs (executable whatever the
+ * arguments); test/rules/registry.test.ts checks the two agree.
+ */
+export interface CallSiteRuleMeta extends Omit<RuleMeta<CallMessageId>, 'id' | 'requiresCode' | 'messages'> {
+  id: CallRuleId;
+  messages: Record<Exclude<CallMessageId, 'always'>, string> & { always?: string };
+}
 
-export function reportCallFindings(image: PeImage, ctx: RuleContext<CallMessageId>, rule: CallRuleId): void;
-export function reportCallFindings<M extends string>(image: PeImage, ctx: RuleContext<M | CallMessageId>, rule: CallRuleId): void;
-export function reportCallFindings(image: PeImage, ctx: RuleContext<string>, rule: CallRuleId): void {
+/** A rule driven by the API table: the glue from checked calls to findings is here, once. */
+export function defineCallSiteRule(meta: CallSiteRuleMeta): Rule<CallMessageId> {
+  return defineRule({
+    // A class D call of a rule without `always` fails loudly in the runner (unknown message id).
+    meta: { ...meta, messages: meta.messages as Record<CallMessageId, string>, requiresCode: true },
+    check(image, ctx) {
+      reportCallFindings(image, ctx, meta.id);
+    },
+  });
+}
+
+
+function reportCallFindings(image: PeImage, ctx: RuleContext<CallMessageId>, rule: CallRuleId): void {
   const analysis = analyzeCalls(image);
   if (!analysis.supported) return;
   for (const call of analysis.calls) {
@@ -24,7 +45,7 @@ export function reportCallFindings(image: PeImage, ctx: RuleContext<string>, rul
       ctx.report(
         'always',
         { api: call.api, callRva: hex(call.callRva), function: call.function },
-        details(image, call, call.severity ?? 'error', { rva: call.callRva, function: call.function, functionRva: call.functionRva }, undefined),
+        details(call, call.severity ?? 'error', { rva: call.callRva, function: call.function, functionRva: call.functionRva }, undefined),
       );
       continue;
     }
@@ -65,7 +86,7 @@ export function reportCallFindings(image: PeImage, ctx: RuleContext<string>, rul
             origin: `a Windows version test (${c.test} at ${hex(c.testRva)}, against ${c.version})`,
             reason: `${side(c.held)} on one side, ${side(!c.held)} on the other; the binary does not tell which side Windows 10 and later take`,
           },
-          details(image, call, 'warning', { rva: at, function: step.function, functionRva: step.functionRva }, bothSides(image, c, call.values.filter((v) => v.conditions?.some((d) => d.rva === c.rva)), shown)),
+          details(call, 'warning', { rva: at, function: step.function, functionRva: step.functionRva }, bothSides(image, c, call.values.filter((v) => v.conditions?.some((d) => d.rva === c.rva)), shown)),
         );
         continue;
       }
@@ -77,20 +98,20 @@ export function reportCallFindings(image: PeImage, ctx: RuleContext<string>, rul
         ctx.report(
           'executable',
           { ...args, value: bad.value ?? bad.raw ?? bad.origin, context },
-          details(image, call, severity, { rva: at, function: step.function, functionRva: step.functionRva }, bad),
+          details(call, severity, { rva: at, function: step.function, functionRva: step.functionRva }, bad),
         );
       } else {
         ctx.report(
           'unresolved',
           { ...args, origin: shown.origin, reason: shown.reason ?? 'not a constant' },
-          details(image, call, 'warning', { rva: at, function: step.function, functionRva: step.functionRva }, shown),
+          details(call, 'warning', { rva: at, function: step.function, functionRva: step.functionRva }, shown),
         );
       }
     }
   }
 }
 
-function details(image: PeImage, call: CheckedCall, severity: Severity, where: { rva: number; function: string; functionRva: number }, value: ResolvedValue | undefined): FindingDetails {
+function details(call: CheckedCall, severity: Severity, where: { rva: number; function: string; functionRva: number }, value: ResolvedValue | undefined): FindingDetails {
   const evidence: Record<string, unknown> = {
     api: call.api,
     dll: call.dll,
@@ -127,12 +148,8 @@ function details(image: PeImage, call: CheckedCall, severity: Severity, where: {
       ...(v.conditions?.length ? { conditions: v.conditions.map(conditionEvidence) } : {}),
     }));
   }
-  const out: FindingDetails = { rva: where.rva, evidence, severity };
-  const fileOffset = image.space.offsetOf(where.rva);
-  if (fileOffset !== undefined) out.fileOffset = fileOffset;
-  const section = image.space.sectionAt(where.rva);
-  if (section) out.section = section.name;
-  return out;
+  // The runner adds the file offset and section of the RVA.
+  return { rva: where.rva, evidence, severity };
 }
 
 /**
