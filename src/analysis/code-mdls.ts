@@ -6,7 +6,7 @@
  * writable or MmProtectMdlSystemAddress(PAGE_READWRITE), copy the patch in); under HVCI code
  * pages are never writable, through any mapping.
  */
-import { isExecutable } from '../pe/index.js';
+import { hex, isExecutable } from '../pe/index.js';
 import { findImportCallSites } from './call-sites.js';
 import type { CodeModel } from './code-model.js';
 import { argumentLocation, RETURN_VALUE, resolveBefore } from './dataflow.js';
@@ -36,7 +36,7 @@ export function findCodeMdls(model: CodeModel, lookups: readonly RoutineLookup[]
       let found: Pick<CodeMdl, 'describes' | 'kind'> | undefined;
       if (o.kind === 'unknown' && o.reason === RETURN_VALUE && v.trace[0] !== undefined && lookupAt.has(v.trace[0])) {
         const l = lookupAt.get(v.trace[0]) as RoutineLookup;
-        found = { kind: 'looked-up routine', describes: `${l.name ?? 'a routine'} (looked up by MmGetSystemRoutineAddress at 0x${l.callRva.toString(16)})` };
+        found = { kind: 'looked-up routine', describes: `${l.name ?? 'a routine'} (looked up by MmGetSystemRoutineAddress at ${hex(l.callRva)})` };
       } else if (o.kind === 'global' && model.importSlots.has(o.rva)) {
         const slot = model.importSlots.get(o.rva);
         found = { kind: 'imported routine', describes: `${slot?.name ?? 'an import'} (${slot?.dll ?? '?'}, address read from the IAT)` };
@@ -44,7 +44,7 @@ export function findCodeMdls(model: CodeModel, lookups: readonly RoutineLookup[]
         const section = model.image.space.sectionAt(o.rva);
         if (section && isExecutable(section)) {
           const fn = model.functions.containing(o.rva);
-          found = { kind: 'own code', describes: `the driver's own code${fn ? ` (${functionName(fn)})` : ''} at 0x${o.rva.toString(16)}` };
+          found = { kind: 'own code', describes: `the driver's own code${fn ? ` (${functionName(fn)})` : ''} at ${hex(o.rva)}` };
         }
       }
       if (!found) continue;

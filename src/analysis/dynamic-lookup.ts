@@ -12,6 +12,7 @@ import type { CodeModel, FunctionCode } from './code-model.js';
 import { argumentLocation, resolveBefore, type Value } from './dataflow.js';
 import { BP, registerFamily, SP } from './decoder.js';
 import { functionName } from './functions.js';
+import { hex } from '../pe/index.js';
 
 export interface RoutineLookup {
   callRva: number;
@@ -74,7 +75,7 @@ function lookupsOf(model: CodeModel): RoutineLookup[] {
             if (v.origin.kind === 'address') named = readWideString(model, v.origin.rva);
             if (named) break;
           }
-          if (init) lookup.unresolved = `RtlInitUnicodeString at 0x${init.callRva.toString(16)} makes it from ${texts.map(describeText).join(' or ')}`;
+          if (init) lookup.unresolved = `RtlInitUnicodeString at ${hex(init.callRva)} makes it from ${texts.map(describeText).join(' or ')}`;
         }
       }
       if (named) {
@@ -149,7 +150,7 @@ function stackString(model: CodeModel, code: FunctionCode, callIndex: number, v:
 /** Where the text RtlInitUnicodeString copies comes from, when it is not a string in the image. */
 function describeText(v: Value): string {
   const o = v.origin;
-  return o.kind === 'param' ? `parameter ${o.index} of the function` : o.kind === 'global' ? `a pointer in global 0x${o.rva.toString(16)}` : o.kind === 'unknown' ? o.reason : 'text hvci cannot read';
+  return o.kind === 'param' ? `parameter ${o.index} of the function` : o.kind === 'global' ? `a pointer in global ${hex(o.rva)}` : o.kind === 'unknown' ? o.reason : 'text hvci cannot read';
 }
 
 function describeArgument(v: Value): string {
@@ -158,11 +159,11 @@ function describeArgument(v: Value): string {
     case 'unknown':
       return o.reason;
     case 'global':
-      return `the UNICODE_STRING pointer is loaded from global 0x${o.rva.toString(16)}`;
+      return `the UNICODE_STRING pointer is loaded from global ${hex(o.rva)}`;
     case 'param':
       return `the UNICODE_STRING is parameter ${o.index} of the function`;
     case 'address':
-      return `no readable UNICODE_STRING at 0x${o.rva.toString(16)}`;
+      return `no readable UNICODE_STRING at ${hex(o.rva)}`;
     case 'const':
       return `a constant pointer 0x${o.value.toString(16)}`;
   }

@@ -6,7 +6,7 @@
  * Calls through G anywhere in the image (`call [G]`, `mov rax,[G]; call rax`, or through the
  * CFG dispatch routine) are then calls of that API: form `global-pointer`.
  */
-import { isWritable } from '../pe/index.js';
+import { hex, isWritable } from '../pe/index.js';
 import type { ImportCallSite } from './call-sites.js';
 import { functionsReferencing, scanSlotReferences } from './call-sites.js';
 import { indirectCallSources } from './call-targets.js';
@@ -88,7 +88,7 @@ export function findGlobalPointerCallSites(model: CodeModel, stored: readonly St
           form: 'global-pointer',
           viaRva: s.storeRva,
           pointerGlobal: s.globalRva,
-          detail: `pointer read from global 0x${s.globalRva.toString(16)}, stored there at 0x${s.storeRva.toString(16)} by ${s.storedBy}`,
+          detail: `pointer read from global ${hex(s.globalRva)}, stored there at ${hex(s.storeRva)} by ${s.storedBy}`,
           tail: insn.flow === 'jmp-indirect',
         });
       }

@@ -22,6 +22,7 @@ import type { ImportCallSite } from './call-sites.js';
 import { functionsReferencing, scanSlotReferences } from './call-sites.js';
 import { guardDispatchRva, indirectCallSources, isGuardDispatch, type PointerSource } from './call-targets.js';
 import type { CodeModel } from './code-model.js';
+import { hex } from '../pe/index.js';
 
 /** The framework module a KMDF driver binds to (reported as the "dll" of the call). */
 export const KMDF_MODULE = 'Wdf01000.sys';
@@ -177,7 +178,7 @@ export function findKmdfCallSites(model: CodeModel, apis?: ReadonlySet<string>):
       tail: call.tail,
       detail: [
         `KMDF function table #${call.index}`,
-        call.via !== undefined ? `entry loaded at 0x${call.via.toString(16)}` : '',
+        call.via !== undefined ? `entry loaded at ${hex(call.via)}` : '',
         call.guarded ? 'called through the CFG dispatch routine' : '',
       ]
         .filter(Boolean)
