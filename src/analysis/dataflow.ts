@@ -114,7 +114,15 @@ class Walker {
   get remaining(): number {
     return this.budget;
   }
-  private readonly visited = new Set<string>();
+  /**
+   * Instruction indices already walked, per tracked location and transform. A string key per step
+   * (two BigInts printed each time) was most of the walk on large functions: the location and
+   * transform change only where an instruction touches them, so their set is looked up once then.
+   */
+  private readonly visited = new Map<string, Set<number>>();
+  private lastLoc: Location | undefined;
+  private lastTransform: Transform | undefined;
+  private lastVisited = new Set<number>();
   private readonly entryIndex: number;
   private readonly ptr: number;
 
@@ -132,6 +140,21 @@ class Walker {
     this.ptr = model.pointerSize;
   }
 
+  /** First visit of instruction `p` with this location and transform (false: a loop, this path adds nothing new). */
+  private firstVisit(p: number, loc: Location, t: Transform): boolean {
+    if (loc !== this.lastLoc || t !== this.lastTransform) {
+      const key = `${locKey(loc)}|${t.and}|${t.or}`;
+      let set = this.visited.get(key);
+      if (!set) this.visited.set(key, (set = new Set()));
+      this.lastLoc = loc;
+      this.lastTransform = t;
+      this.lastVisited = set;
+    }
+    if (this.lastVisited.has(p)) return false;
+    this.lastVisited.add(p);
+    return true;
+  }
+
   walk(index: number, start: Location, startTransform: Transform, startTrace: number[], startConds: Condition[]): Value[] {
     let idx = index;
     let loc = start;
@@ -147,9 +170,7 @@ class Walker {
       if (from.length > 1) {
         const out: Value[] = [];
         for (const p of from) {
-          const key = `${p}|${locKey(loc)}|${t.and}|${t.or}`;
-          if (this.visited.has(key)) continue; // a loop: this path adds nothing new
-          this.visited.add(key);
+          if (!this.firstVisit(p, loc, t)) continue; // a loop: this path adds nothing new
           const edge = this.edge(p, idx, loc);
           if (edge?.fact) {
             out.push(finish(edge.fact, t, [...edge.fact.trace, ...trace], conds));
@@ -160,9 +181,7 @@ class Walker {
         return out;
       }
       const p = from[0] as number;
-      const key = `${p}|${locKey(loc)}|${t.and}|${t.or}`;
-      if (this.visited.has(key)) return []; // a loop: this path adds nothing new
-      this.visited.add(key);
+      if (!this.firstVisit(p, loc, t)) return []; // a loop: this path adds nothing new
       const edge = this.edge(p, idx, loc);
       if (edge?.fact) return [finish(edge.fact, t, [...edge.fact.trace, ...trace], conds)];
       if (edge?.cond) conds = [...conds, edge.cond];
