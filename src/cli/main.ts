@@ -86,11 +86,11 @@ function jobsArg(value: string): number {
   return n;
 }
 
-function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-function sourceMapArg(value: string, previous: Array<{ from: string; to: string }>): Array<{ from: string; to: string }> {
+function sourceMapArg(value: string, previous: Array<{ from: string; to: string }> = []): Array<{ from: string; to: string }> {
   const at = value.lastIndexOf('=');
   if (at <= 0 || at === value.length - 1) throw new InvalidArgumentError(`"${value}" is not a source map: write FROM=TO, e.g. "D:\\a\\drv=."`);
   return [...previous, { from: value.slice(0, at), to: value.slice(at + 1) }];
@@ -153,10 +153,10 @@ export function buildProgram(): Command {
     .option('--image-only', 'image checks only (sections, relocations, imports, signature, blocklist): no code is decoded; fast triage of huge corpora')
     .option('--db <results.sqlite>', 'store each file\'s report in this SQLite database (created if missing) and reuse the reports stored for files scanned before')
     .option('--shard <k/n>', 'scan only shard k of n (files chosen by a hash of their path; run n shards with the same arguments)', shardArg)
-    .option('--pdb <path>', "a driver's PDB, or a directory of PDBs (repeatable): findings get source file, line and function; used only when its GUID and age match the driver", collect, [])
+    .option('--pdb <path>', "a driver's PDB, or a directory of PDBs (repeatable): findings get source file, line and function; used only when its GUID and age match the driver", collect)
     .option('--no-pdb-lookup', "do not look for <driver>.pdb beside the driver or at the path in its debug record")
     .option('--source-root <dir>', "the checkout the PDB's source files are in, for PDBs built elsewhere (D:\\a\\drv\\src\\rx.c → <dir>/src/rx.c)")
-    .option('--source-map <from=to>', 'a build path prefix and where it is here (repeatable), e.g. "D:\\a\\drv=."', sourceMapArg, [])
+    .option('--source-map <from=to>', 'a build path prefix and where it is here (repeatable), e.g. "D:\\a\\drv=."', sourceMapArg)
     .addHelpText('after', EXAMPLES)
     .action(async (paths: string[], flags: ScanFlags, command: Command) => {
       const { runScanCommand } = await import('./scan-run.js');
