@@ -8,8 +8,13 @@
  * node_modules, and is loaded with require() (from createRequire): importing it from ESM
  * makes Node lex all its source for named exports first, a third of a one-file scan.
  * better-sqlite3 is native and stays external too.
+ *
+ * iced-x86 is re-exported as plain constants (one `export const` per name, read off the package
+ * here): a CommonJS wrapper would make every `OpKind.Register` in the decoder's inner loop a
+ * getter call (about a tenth of a full scan's CPU in a profile).
  */
 import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -18,12 +23,21 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(repoRoot, 'dist', 'bundle');
 rmSync(outdir, { recursive: true, force: true });
 
+/** An ES module that requires `name` at run time and re-exports each of its properties as a constant. */
+function constantExports(name) {
+  const names = Object.keys(createRequire(import.meta.url)(name)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
+  return [`const m = __hvciRequire(${JSON.stringify(name)});`, ...names.map((n) => `export const ${n} = m.${n};`)].join('\n');
+}
+
 const requireAtRuntime = {
   name: 'require-at-runtime',
   setup(b) {
     b.onResolve({ filter: /^(iced-x86|better-sqlite3)$/ }, (args) => ({ path: args.path, namespace: 'runtime-require' }));
     // CommonJS for esbuild (so named imports become property reads), resolved by Node at run time.
-    b.onLoad({ filter: /.*/, namespace: 'runtime-require' }, (args) => ({ contents: `module.exports = __hvciRequire(${JSON.stringify(args.path)});`, loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'runtime-require' }, (args) => ({
+      contents: args.path === 'iced-x86' ? constantExports(args.path) : `module.exports = __hvciRequire(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
   },
 };
 
