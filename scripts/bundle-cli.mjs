@@ -42,7 +42,11 @@ const requireAtRuntime = {
 };
 
 await build({
-  entryPoints: [join(repoRoot, 'src/cli/main.ts'), join(repoRoot, 'src/cli/analyze-worker.ts')],
+  entryPoints: [
+    // main.js is bin.ts, which answers --version itself and imports the CLI (main.ts) otherwise.
+    { in: join(repoRoot, 'src/cli/bin.ts'), out: 'main' },
+    join(repoRoot, 'src/cli/analyze-worker.ts'),
+  ],
   outdir,
   bundle: true,
   splitting: true,

@@ -28,6 +28,16 @@ describe('the bundled CLI (package.json bin)', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), pkg.version);
   });
+  it('answers -V as --version, and leaves any other command line to the CLI', () => {
+    assert.equal(runBundle(['-V']).stdout.trim(), pkg.version);
+    // Not the fast path (bin.ts): commander's own answer, the same as the source CLI's.
+    for (const args of [['--version', '--help'], ['rules', '--version']]) {
+      const bundled = runBundle(args);
+      const source = runCli(args);
+      assert.equal(bundled.status, source.status, args.join(' '));
+      assert.equal(bundled.stdout, source.stdout, args.join(' '));
+    }
+  });
   it('writes byte for byte the JSON report of the source CLI, in worker threads too (--jobs 2)', () => {
     const args = ['scan', '-f', 'json', '--jobs', '2', imageFixtures, callFixtures];
     const bundled = runBundle(args);
