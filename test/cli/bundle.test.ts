@@ -46,6 +46,17 @@ describe('the bundled CLI (package.json bin)', () => {
     assert.ok(JSON.parse(bundled.stdout).files.length > 100);
     assert.equal(bundled.stdout, source.stdout);
   });
+  it('loads the decoder only to decode code: not for rules, --image-only or a user-mode file', () => {
+    const required = (args: string[]) => {
+      const r = spawnSync(process.execPath, ['--require', join(repoRoot, 'test/helpers/record-requires.cjs'), bin, ...args], { cwd: repoRoot, encoding: 'utf8' });
+      return r.stderr.includes('required: iced-x86');
+    };
+    const driver = join(callFixtures, 'pool.x64.mingw-O2.sys');
+    assert.equal(required(['scan', driver]), true, 'a driver with code is decoded');
+    assert.equal(required(['rules']), false);
+    assert.equal(required(['scan', '--image-only', driver]), false);
+    assert.equal(required(['scan', join(imageFixtures, 'user_dll.x64.mingw.sys')]), false);
+  });
   it('lists the rules', () => {
     const r = runBundle(['rules']);
     assert.equal(r.status, 0, r.stderr);
