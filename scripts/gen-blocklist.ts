@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseBlocklistXml } from '../src/blocklist/policy.js';
+import { parseBlocklistXml } from '../src/blocklist/policy-xml.js';
 import { toCompact } from '../src/blocklist/compact.js';
 import { repoRoot } from '../test/helpers/paths.js';
 

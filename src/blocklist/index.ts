@@ -18,7 +18,6 @@ export {
   type FileAttrib,
   type FileNameRule,
   type HashRule,
-  parseBlocklistXml,
   type PolicyInfo,
   type SignerRule,
   type VersionRange,

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import { type Baseline, type Config, ConfigError, matchesAny, parseBaseline, parseConfig } from '../config/index.js';
-import { BlocklistError, type BlocklistIndex, parseBlocklistXml } from '../blocklist/index.js';
+import { BlocklistError, type BlocklistIndex } from '../blocklist/index.js';
 import { rules } from '../rules/index.js';
 
 export const DEFAULT_CONFIG = 'hvci.config.json';
@@ -42,6 +42,8 @@ export async function loadBlocklist(path: string): Promise<BlocklistIndex> {
   } catch (e) {
     throw new ConfigError(`${path}: cannot read the blocklist: ${e instanceof Error ? e.message : String(e)}`);
   }
+  // The XML parser is loaded only for --blocklist: every other scan uses the bundled index.
+  const { parseBlocklistXml } = await import('../blocklist/policy-xml.js');
   try {
     return parseBlocklistXml(text, path);
   } catch (e) {

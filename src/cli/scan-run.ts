@@ -24,7 +24,7 @@ import { ignoreFilter, loadBaseline, loadBlocklist, loadConfig, relativePath } f
 import { openResultsDb, type ResultsDb, ResultsDbError, scanStoreSettings } from './results-db.js';
 import { scanEach } from './scan-command.js';
 import type { SourceSettings } from './pdb-lookup.js';
-import { countScanInputs, ScanProgress } from './scan-progress.js';
+import type { ScanProgress } from './scan-progress.js';
 import type { Shard } from './shard.js';
 import { describe } from './walk.js';
 import './node-digests.js'; // native digests for the core (src/digest)
@@ -126,7 +126,7 @@ async function scanInto(paths: string[], flags: ResolvedFlags, { writer, toFile,
     return ExitCode.output;
   }
   const filter = { ...(ignore ? { ignore } : {}), ...(flags.shard ? { shard: flags.shard } : {}) };
-  const progress = stderr.isTTY === true && !flags.quiet ? new ScanProgress(stderr, countScanInputs(paths, filter)) : undefined;
+  const progress = stderr.isTTY === true && !flags.quiet ? await startProgress(stderr, paths, filter) : undefined;
   const clearProgress = () => progress?.clear();
   // Each file's report is written as soon as it is made; only the summary counts stay.
   const counter = new SummaryCounter(flags.failOn);
@@ -182,6 +182,12 @@ async function scanInto(paths: string[], flags: ResolvedFlags, { writer, toFile,
     stderr.write(`hvci: cannot write the report to ${visible(flags.output as string)}: ${visible(describe(e))}\n`);
     return ExitCode.output;
   }
+}
+
+/** The progress bars (only on a terminal: cli-progress is not loaded otherwise). */
+async function startProgress(stderr: NodeJS.WriteStream, paths: string[], filter: Parameters<typeof import('./scan-progress.js').countScanInputs>[1]): Promise<ScanProgress> {
+  const { countScanInputs, ScanProgress } = await import('./scan-progress.js');
+  return new ScanProgress(stderr, countScanInputs(paths, filter));
 }
 
 /** What else goes into --db's key: --image-only, and the source options when any is given. */
