@@ -9,7 +9,7 @@
 import { BP, type Insn, type MemoryOperand, type Operand, registerFamily, registerSize, SP } from './decoder.js';
 import type { CodeModel, FunctionCode } from './code-model.js';
 import type { CodeFunction } from './functions.js';
-import { argumentLocation, VOLATILE_32, VOLATILE_64, X64_PARAM_REGS } from './calling-convention.js';
+import { argumentLocation, parameterAtEntry, returnFamily, volatileFamilies } from './calling-convention.js';
 import { ALL, type Condition, compose, constant, describe, finish, globalLoad, type Location, locKey, orValues, param, sizeMask, type Transform, unknown, type Value, valueKey } from './value-algebra.js';
 import { conditionHolds, equalityTested, flagsOfCmp, flagsOfTest, KEEPS_FLAGS, NTDDI_WIN10, ntddiConstant } from './version-flags.js';
 
@@ -19,7 +19,7 @@ export { argumentLocation } from './calling-convention.js';
 /** The reason of an unknown value that is a call's return value (rax/eax just after the call). */
 export const RETURN_VALUE = 'return value of a call';
 /** Instructions whose first operand is only read. */
-const READS_ONLY = new Set(['cmp', 'test', 'push', 'bt', 'ucomiss', 'comiss', 'nop', 'prefetchnta', 'prefetcht0', 'clflush', 'invlpg', 'verr', 'verw']);
+const READS_ONLY = new Set(['cmp', 'cmn', 'test', 'cbz', 'cbnz', 'tbz', 'tbnz', 'msr', 'push', 'bt', 'ucomiss', 'comiss', 'nop', 'prefetchnta', 'prefetcht0', 'clflush', 'invlpg', 'verr', 'verw']);
 /** Instructions that write registers they do not name: family → mnemonics. */
 const IMPLICIT: ReadonlyArray<[string, number[]]> = [
   ['cdq', [2]],
@@ -125,6 +125,8 @@ class Walker {
   private lastVisited = new Set<number>();
   private readonly entryIndex: number;
   private readonly ptr: number;
+  /** Register family of a call's return value (rax, ARM64 x0). */
+  private readonly returnFam: number;
 
   constructor(
     private readonly model: CodeModel,
@@ -138,6 +140,7 @@ class Walker {
     this.budget = budget;
     this.entryIndex = code.indexOf.get(code.fn.start) ?? 0;
     this.ptr = model.pointerSize;
+    this.returnFam = returnFamily(model.arch);
   }
 
   /** First visit of instruction `p` with this location and transform (false: a loop, this path adds nothing new). */
@@ -286,13 +289,13 @@ class Walker {
     for (const r of rets) {
       const inner = new Walker(this.model, calleeCode, Math.min(this.budget, CALLEE_BUDGET), 8, this.callDepth + 1);
       const before = inner.budget;
-      const returned = inner.walk(r, { k: 'reg', fam: 0 }, { and: ALL, or: 0n }, [], []);
+      const returned = inner.walk(r, { k: 'reg', fam: this.returnFam }, { and: ALL, or: 0n }, [], []);
       this.budget -= before - inner.budget; // the helper's walk counts against this query
       for (const v of returned) {
         const vc = [...(v.conditions ?? []), ...conds];
         if (v.origin.kind === 'param') {
           // The helper returns its own parameter: what this call passes.
-          const arg = argumentLocation(this.model.bitness, v.origin.index, undefined, this.ptr);
+          const arg = argumentLocation(this.model.arch, v.origin.index, undefined, this.ptr);
           const inside = { and: v.andMask, or: v.orBits };
           for (const a of this.walk(p, arg, { and: ALL, or: 0n }, [], [])) {
             const passed = finish(a, inside, [...a.trace, ...v.trace], [...(a.conditions ?? []), ...(v.conditions ?? [])]);
@@ -314,7 +317,8 @@ class Walker {
    */
   private edge(p: number, to: number, loc: Location): { fact?: Value; cond?: Condition } | undefined {
     const jcc = this.code.insns[p];
-    if (!jcc || jcc.flow !== 'jcc') return undefined;
+    // ARM64 cbz/tbz test a register, not the flags a cmp set.
+    if (!jcc || jcc.flow !== 'jcc' || !jcc.mnemonic.startsWith('j')) return undefined;
     const target = jcc.operands[0]?.kind === 'branch' ? jcc.operands[0].target : undefined;
     const toRva = this.code.insns[to]?.rva;
     const taken = target === toRva;
@@ -431,7 +435,7 @@ class Walker {
 
   /** The version API whose return value register family `fam` holds before instruction `index`. */
   private versionApi(index: number, fam: number): { name: string; ntddi: number } | undefined {
-    if (fam !== 0) return undefined;
+    if (fam !== this.returnFam) return undefined;
     let cached = VERSION_API_CACHE.get(this.code);
     if (!cached) VERSION_API_CACHE.set(this.code, (cached = new Map()));
     if (cached.has(index)) return cached.get(index) ?? undefined;
@@ -441,7 +445,7 @@ class Walker {
   }
 
   private findVersionApi(index: number): { name: string; ntddi: number } | undefined {
-    const values = new Walker(this.model, this.code, 200, 8, MAX_CALL_DEPTH, false).walk(index, { k: 'reg', fam: 0 }, { and: ALL, or: 0n }, [], []);
+    const values = new Walker(this.model, this.code, 200, 8, MAX_CALL_DEPTH, false).walk(index, { k: 'reg', fam: this.returnFam }, { and: ALL, or: 0n }, [], []);
     if (values.length !== 1) return undefined;
     const v = values[0] as Value;
     const callRva = v.origin.kind === 'unknown' && v.origin.reason === RETURN_VALUE ? v.trace[0] : undefined;
@@ -457,22 +461,16 @@ class Walker {
     }
     const name = slot === undefined ? undefined : this.model.importSlots.get(slot)?.name;
     if (name !== 'RtlIsNtDdiVersionAvailable') return undefined;
-    const arg = new Walker(this.model, this.code, 400, 8, MAX_CALL_DEPTH, false).walk(ci, argumentLocation(this.model.bitness, 1), { and: ALL, or: 0n }, [], []);
+    const arg = new Walker(this.model, this.code, 400, 8, MAX_CALL_DEPTH, false).walk(ci, argumentLocation(this.model.arch, 1), { and: ALL, or: 0n }, [], []);
     if (arg.length !== 1 || arg[0]?.origin.kind !== 'const') return undefined;
     return { name, ntddi: Number(arg[0].origin.value & 0xffffffffn) };
   }
 
   private atEntry(loc: Location): Value {
-    if (this.model.bitness === 64) {
-      if (loc.k === 'reg') {
-        const i = X64_PARAM_REGS.indexOf(loc.fam);
-        return i >= 0 ? param(i + 1) : unknown('register value at function entry');
-      }
-      if (loc.base === SP && loc.off >= 0x28 && (loc.off - 0x28) % 8 === 0) return param(5 + (loc.off - 0x28) / 8);
-      return unknown('stack value at function entry');
-    }
-    if (loc.k === 'mem' && loc.base === SP && loc.off >= 4 && loc.off % 4 === 0) return param(loc.off / 4);
-    return unknown(loc.k === 'reg' ? 'register value at function entry' : 'memory value at function entry');
+    const n = parameterAtEntry(this.model.arch, loc);
+    if (n !== undefined) return param(n);
+    if (loc.k === 'reg') return unknown('register value at function entry');
+    return unknown(this.model.arch === 'x86' ? 'memory value at function entry' : 'stack value at function entry');
   }
 
   /** The effect of `insn` on `loc`, read backwards. */
@@ -482,11 +480,18 @@ class Walker {
     const isCall = insn.flow === 'call' || insn.flow === 'call-indirect';
     if (loc.k === 'reg') {
       if (isCall) {
-        const volatile = this.model.bitness === 64 ? VOLATILE_64 : VOLATILE_32;
-        if (!volatile.has(loc.fam)) return { kind: 'pass' };
-        const callee = loc.fam === 0 && this.callDepth < MAX_CALL_DEPTH ? this.directCallee(insn) : undefined;
+        if (!volatileFamilies(this.model.arch).has(loc.fam)) return { kind: 'pass' };
+        const returned = loc.fam === this.returnFam;
+        const callee = returned && this.callDepth < MAX_CALL_DEPTH ? this.directCallee(insn) : undefined;
         if (callee) return { kind: 'returns', callee };
-        return { kind: 'done', value: unknown(loc.fam === 0 ? RETURN_VALUE : 'register clobbered by a call', [insn.rva]) };
+        return { kind: 'done', value: unknown(returned ? RETURN_VALUE : 'register clobbered by a call', [insn.rva]) };
+      }
+      if (insn.writeback !== undefined) {
+        const mem = ops.find((o): o is MemoryOperand => o.kind === 'mem');
+        const data = ops[0]?.kind === 'reg' && registerFamily(ops[0].reg) === loc.fam;
+        if (mem?.base !== undefined && registerFamily(mem.base) === loc.fam && !data) {
+          return { kind: 'done', value: unknown('pointer register advanced by a pre/post-indexed access', [insn.rva]) };
+        }
       }
       const implicit = IMPLICIT_MAP.get(m);
       if (implicit && implicit.includes(loc.fam) && !(m === 'mul' && ops.length > 1)) {
@@ -502,6 +507,7 @@ class Walker {
       }
       const dst = ops[0];
       if (!dst || dst.kind !== 'reg' || registerFamily(dst.reg) !== loc.fam || READS_ONLY.has(m)) {
+        if (m === 'ldp' && ops[1]?.kind === 'reg' && registerFamily(ops[1].reg) === loc.fam) return this.pairLoad(insn, 1);
         if (m === 'pop' && dst?.kind === 'reg' && registerFamily(dst.reg) === loc.fam) return this.popInto();
         return { kind: 'pass' };
       }
@@ -522,11 +528,27 @@ class Walker {
     return { kind: 'move', loc: { k: 'mem', base: SP, off: 0, size: this.ptr }, traced: true };
   }
 
+  /** ARM64 ldp: register `k` (0 or 1) of the pair is loaded from the second half or the first. */
+  private pairLoad(insn: Insn, k: number): Step {
+    const mem = insn.operands[2];
+    if (mem?.kind !== 'mem') return { kind: 'done', value: unknown('computed by ldp', [insn.rva]) };
+    const half = mem.size / 2;
+    const part: MemoryOperand = { ...mem, disp: mem.disp + k * half, size: half };
+    if (mem.target !== undefined) part.target = mem.target + k * half;
+    return this.fromOperand(insn, part, half);
+  }
+
   /** `insn` writes register `reg` (the tracked family). */
   private writeReg(insn: Insn, reg: string, src: Operand | undefined): Step {
     const m = insn.mnemonic;
     const size = registerSize(reg);
     const fam = registerFamily(reg);
+    if (m === 'ldp') return this.pairLoad(insn, 0);
+    if (m === 'movk') {
+      // ARM64 movk: a 16-bit field replaced, the rest kept (a 32-bit write clears the top half).
+      const field = insn.operands[2];
+      if (src?.kind === 'imm' && field?.kind === 'imm') return { kind: 'move', loc: { k: 'reg', fam }, and: sizeMask(size) & ~field.value, or: src.value, traced: true };
+    }
     if (m === 'pop') return this.popInto();
     if (m.startsWith('set') && isRegisterDestination(insn)) return { kind: 'choice', values: [0n, 1n], held: [false, true] };
     if (size < 4 && (m === 'or' || m === 'and') && src?.kind === 'imm') {
@@ -673,6 +695,15 @@ class Walker {
     const m = insn.mnemonic;
     const ptr = this.ptr;
     const isCall = insn.flow === 'call' || insn.flow === 'call-indirect';
+    if (insn.writeback !== undefined) {
+      const mem = ops.find((o): o is MemoryOperand => o.kind === 'mem');
+      if (mem?.base !== undefined && registerFamily(mem.base) === loc.base) {
+        // ARM64 pre/post-index: base after = base before + writeback, and the access is at base before + disp.
+        const before = { ...loc, off: loc.off + insn.writeback };
+        const stored = this.storeEffect(insn, before);
+        return stored.kind === 'pass' ? { kind: 'move', loc: before, traced: false } : stored;
+      }
+    }
     if (loc.base === SP) {
       if (m === 'push') {
         const size = ops[0]?.kind === 'mem' ? ops[0].size || ptr : ops[0]?.kind === 'reg' ? Math.max(registerSize(ops[0].reg), 2) : ptr;
@@ -699,9 +730,11 @@ class Walker {
         return { kind: 'done', value: unknown(`stack pointer changed by ${m}`, [insn.rva]) };
       }
       if (isCall) {
-        if (this.model.bitness === 64) {
+        if (this.model.arch === 'x64') {
           return loc.off < 0x20 ? { kind: 'done', value: unknown('home space overwritten by a call', [insn.rva]) } : { kind: 'pass' };
         }
+        // ARM64 callees keep the caller's frame (no home space; outgoing arguments are read only).
+        if (this.model.arch === 'arm64') return { kind: 'pass' };
         const cleanup = this.calleeCleanup(insn);
         if (cleanup === undefined) return { kind: 'done', value: unknown('stack depth across a call is unknown', [insn.rva]) };
         // stdcall callees pop their arguments: sp after the call = sp before + cleanup.
@@ -725,12 +758,29 @@ class Walker {
         return { kind: 'done', value: unknown('frame register restored', [insn.rva]) };
       }
       if (isCall && loc.base !== BP) {
-        const volatile = this.model.bitness === 64 ? VOLATILE_64 : VOLATILE_32;
-        if (volatile.has(loc.base)) return { kind: 'done', value: unknown('pointer register clobbered by a call', [insn.rva]) };
+        if (volatileFamilies(this.model.arch).has(loc.base)) return { kind: 'done', value: unknown('pointer register clobbered by a call', [insn.rva]) };
       }
     }
-    // A store to the tracked slot?
+    return this.storeEffect(insn, loc);
+  }
+
+  /** A store to the tracked slot? */
+  private storeEffect(insn: Insn, loc: Extract<Location, { k: 'mem' }>): Step {
+    const ops = insn.operands;
+    const m = insn.mnemonic;
+    const ptr = this.ptr;
     const dst = ops[0];
+    if (m === 'stp' && dst?.kind === 'mem' && dst.base !== undefined && dst.index === undefined && registerFamily(dst.base) === loc.base) {
+      // ARM64 store pair: two registers to consecutive slots.
+      const half = dst.size / 2;
+      for (let k = 0; k < 2; k++) {
+        const at = dst.disp + k * half;
+        if (!(at < loc.off + loc.size && loc.off < at + half)) continue;
+        if (at !== loc.off || half < loc.size) return { kind: 'done', value: unknown('partially overwritten', [insn.rva]) };
+        return this.fromOperand(insn, ops[1 + k], half);
+      }
+      return { kind: 'pass' };
+    }
     if (dst?.kind === 'mem' && !READS_ONLY.has(m) && dst.base !== undefined && dst.index === undefined && registerFamily(dst.base) === loc.base) {
       const dsize = dst.size || ptr;
       const overlaps = dst.disp < loc.off + loc.size && loc.off < dst.disp + dsize;

@@ -56,7 +56,7 @@ function lookupsOf(model: CodeModel): RoutineLookup[] {
     if (off !== undefined) lookup.fileOffset = off;
     if (index !== undefined) {
       let named: { name: string; rva: number } | undefined;
-      const args = resolveBefore(model, code, index, argumentLocation(model.bitness, 1));
+      const args = resolveBefore(model, code, index, argumentLocation(model.arch, 1));
       for (const v of args) {
         if (v.origin.kind === 'address') named = readUnicodeString(model, v.origin.rva);
         else named = stackString(model, code, index, v);
@@ -70,7 +70,7 @@ function lookupsOf(model: CodeModel): RoutineLookup[] {
           .pop();
         const initIndex = init ? code.indexOf.get(init.callRva) : undefined;
         if (initIndex !== undefined) {
-          const texts = resolveBefore(model, code, initIndex, argumentLocation(model.bitness, 2));
+          const texts = resolveBefore(model, code, initIndex, argumentLocation(model.arch, 2));
           for (const v of texts) {
             if (v.origin.kind === 'address') named = readWideString(model, v.origin.rva);
             if (named) break;
