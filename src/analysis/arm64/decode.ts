@@ -134,9 +134,11 @@ export function decodeA64(word: number, rva: number, imageBase: bigint, withText
     const lo = (w >>> 29) & 3;
     const hi = signExtend((w >>> 5) & 0x7ffff, 19);
     const page = (w & 0x80000000) !== 0;
-    const target = page ? (rva & ~0xfff) + ((hi * 4 + lo) * 4096) : rva + hi * 4 + lo;
+    const target = page ? (rva & ~0xfff) + (hi * 4 + lo) * 4096 : rva + hi * 4 + lo;
     const r = gpr(rd, true);
-    const out = make(rva, 'lea', 'next', [reg(r), mem(undefined, 0, 0, target >>> 0)], T ? `${page ? 'adrp' : 'adr'} ${r}, ${va(target >>> 0)}` : undefined);
+    // An address outside the 4 GiB above the image base is no image address (data decoded as adrp).
+    const inImage = target >= 0 && target < 0x100000000;
+    const out = make(rva, 'lea', 'next', [reg(r), mem(undefined, 0, 0, inImage ? target : undefined)], T ? `${page ? 'adrp' : 'adr'} ${r}, ${hex(imageBase + BigInt(target))}` : undefined);
     if (page) out.insn.pageAddress = true;
     return out;
   }
@@ -369,16 +371,17 @@ function loadStore(w: number, rva: number, T: boolean, va: (x: number) => string
     }
     const base = gpr(rn, true, true);
     const addr = index ? `[${base}, ${index}]` : form === 'post' ? `[${base}], #${writeback}` : disp === 0 ? `[${base}]` : `[${base}, #${disp}]${form === 'pre' ? '!' : ''}`;
+    const prefix = form === 'unprivileged' ? 't' : !unsignedOffset && !index && form === 'offset' ? 'u' : '';
     if (isVector) {
       const bytes = opc >= 2 ? 16 : 1 << size;
       const t = `${['b', 'h', 's', 'd', 'q'][opc >= 2 ? 4 : size]}${rt}`;
       const isLoad = (opc & 1) === 1;
-      return withWriteback(memoryMove(rva, isLoad, t, base, index, disp, bytes, isLoad ? 'mov' : 'mov'), writeback, T ? `${isLoad ? 'ldr' : 'str'} ${t}, ${addr}` : undefined);
+      const name = `${isLoad ? 'ld' : 'st'}${prefix === 'u' ? 'ur' : 'r'}`;
+      return withWriteback(memoryMove(rva, isLoad, t, base, index, disp, bytes, 'mov'), writeback, T ? `${name} ${t}, ${addr}` : undefined);
     }
     if (size === 3 && opc === 2) return make(rva, 'prfm', 'next', [], T ? `prfm ${addr}` : undefined);
     const bytes = 1 << size;
     const suffix = ['b', 'h', '', ''][size] as string;
-    const prefix = form === 'unprivileged' ? 't' : !unsignedOffset && !index && form === 'offset' ? 'u' : '';
     if (opc === 0) {
       const t = gpr(rt, size === 3);
       const name = `st${prefix === 'u' ? 'ur' : prefix === 't' ? 'tr' : 'r'}${suffix}`;
