@@ -141,7 +141,7 @@ function collectInFunction(
         break;
       }
       const site: ImportCallSite = { slot, callRva: insn.rva, fn: code.fn, form: 'register', tail: insn.flow === 'jmp-indirect' };
-      const load = v.trace[0];
+      const load = model.firstLoad(v.trace);
       if (load !== undefined) site.viaRva = load;
       sites.push(site);
       break;

@@ -59,6 +59,7 @@ export class CodeModel {
   private cachedInstructions = 0;
   private decodedFunctions = 0;
   private slotMap: Map<number, ImportSlot> | undefined;
+  private guardCheck: number | undefined | null = null;
 
   constructor(
     readonly image: PeImage,
@@ -157,6 +158,25 @@ export class CodeModel {
     const text =
       this.arch === 'arm64' ? formatArm64(this.image.space, this.imageBase, rva) : formatInstruction(this.image.space, this.bitness, this.imageBase, rva);
     return text ?? '(unreadable)';
+  }
+
+  /** RVA of the CFG check function pointer (load config GuardCFCheckFunctionPointer), if any. */
+  get guardCheckRva(): number | undefined {
+    if (this.guardCheck === null) {
+      const va = this.image.loadConfig?.guardCheckFunctionPointer;
+      const rva = va !== undefined && va > this.imageBase ? va - this.imageBase : undefined;
+      this.guardCheck = rva !== undefined && rva < BigInt(this.image.optionalHeader.sizeOfImage) ? Number(rva) : undefined;
+    }
+    return this.guardCheck;
+  }
+
+  /**
+   * The first instruction of a value's trace that is not an ARM64 adrp: the load or address
+   * the value comes from (on ARM64 the trace names the adrp of its page first).
+   */
+  firstLoad(trace: readonly number[]): number | undefined {
+    if (this.arch !== 'arm64') return trace[0];
+    return trace.find((rva) => ((this.image.space.u32(rva) ?? 0) & 0x9f000000) >>> 0 !== 0x90000000);
   }
 
   fileOffset(rva: number): number | undefined {

@@ -6,7 +6,7 @@
  * frame pointers) and loads from image globals, and stops at the function's parameters so
  * callers can be examined (wrapper summaries).
  */
-import { BP, type Insn, type MemoryOperand, type Operand, registerFamily, registerSize, SP } from './decoder.js';
+import { ARM64_X0, BP, type Insn, type MemoryOperand, type Operand, registerFamily, registerSize, SP } from './decoder.js';
 import type { CodeModel, FunctionCode } from './code-model.js';
 import type { CodeFunction } from './functions.js';
 import { argumentLocation, parameterAtEntry, returnFamily, volatileFamilies } from './calling-convention.js';
@@ -481,6 +481,7 @@ class Walker {
     if (loc.k === 'reg') {
       if (isCall) {
         if (!volatileFamilies(this.model.arch).has(loc.fam)) return { kind: 'pass' };
+        if (this.isArm64GuardCheck(insn) && ARM64_GUARD_PRESERVES.has(loc.fam)) return { kind: 'pass' };
         const returned = loc.fam === this.returnFam;
         const callee = returned && this.callDepth < MAX_CALL_DEPTH ? this.directCallee(insn) : undefined;
         if (callee) return { kind: 'returns', callee };
@@ -514,6 +515,21 @@ class Walker {
       return this.writeReg(insn, dst.reg, ops[1]);
     }
     return this.memEffect(insn, loc);
+  }
+
+  /**
+   * ARM64 CFG: `blr x16` just after x16 is loaded from __guard_check_icall_fptr checks the
+   * target in x15 and keeps the argument registers x0–x8 and x15 (the call through x15 follows).
+   */
+  private isArm64GuardCheck(insn: Insn): boolean {
+    if (this.model.arch !== 'arm64' || insn.flow !== 'call-indirect') return false;
+    const check = this.model.guardCheckRva;
+    const i = this.code.indexOf.get(insn.rva);
+    const load = i === undefined ? undefined : this.code.insns[i - 1];
+    const via = insn.operands[0];
+    const src = load?.operands[1];
+    const dst = load?.operands[0];
+    return check !== undefined && load?.mnemonic === 'mov' && src?.kind === 'mem' && src.target === check && dst?.kind === 'reg' && via?.kind === 'reg' && dst.reg === via.reg;
   }
 
   /** The image function a direct `call` enters (not the function itself: recursion gives nothing new). */
@@ -580,7 +596,7 @@ class Walker {
         if (src?.kind === 'reg' && registerFamily(src.reg) >= 0) return { kind: 'merge', loc: { k: 'reg', fam }, other: { k: 'reg', fam: registerFamily(src.reg) } };
         if (src?.kind === 'mem') {
           const where = this.memLocation(src);
-          if (where === 'global') return { kind: 'merge', loc: { k: 'reg', fam }, other: globalLoad(src.target as number, src.size || size, insn.rva) };
+          if (where === 'global') return { kind: 'merge', loc: { k: 'reg', fam }, other: globalLoad(src.target as number, src.size || size, ...addressTrace(insn)) };
           if (where) return { kind: 'merge', loc: { k: 'reg', fam }, other: where };
         }
         break;
@@ -608,7 +624,7 @@ class Walker {
         break;
       case 'lea':
         if (src?.kind === 'mem') {
-          if (src.target !== undefined) return { kind: 'done', value: { origin: { kind: 'address', rva: src.target }, andMask: ALL, orBits: 0n, trace: [insn.rva] } };
+          if (src.target !== undefined) return { kind: 'done', value: { origin: { kind: 'address', rva: src.target }, andMask: ALL, orBits: 0n, trace: addressTrace(insn) } };
           const base = src.base !== undefined ? registerFamily(src.base) : -1;
           if (base >= 0 && src.index === undefined && src.disp === 0) return { kind: 'move', loc: { k: 'reg', fam: base }, traced: true };
           if (base >= 0 && base !== SP && src.index === undefined) {
@@ -656,7 +672,7 @@ class Walker {
         }
         if (m.startsWith('cmov') && src?.kind === 'mem') {
           const where = this.memLocation(src);
-          if (where === 'global') return { kind: 'fork', loc: globalLoad(src.target as number, src.size || size, insn.rva), traced: true };
+          if (where === 'global') return { kind: 'fork', loc: globalLoad(src.target as number, src.size || size, ...addressTrace(insn)), traced: true };
           if (where) return { kind: 'fork', loc: where, traced: true };
         }
     }
@@ -675,7 +691,7 @@ class Walker {
     }
     if (src.kind === 'mem') {
       const loc = this.memLocation(src);
-      if (loc === 'global') return { kind: 'done', value: globalLoad(src.target as number, src.size || size, insn.rva) };
+      if (loc === 'global') return { kind: 'done', value: globalLoad(src.target as number, src.size || size, ...addressTrace(insn)) };
       if (loc) return { kind: 'move', loc, traced: true };
       return { kind: 'done', value: unknown(`loaded through a pointer (${describeMem(src)})`, [insn.rva]) };
     }
@@ -830,6 +846,11 @@ class Walker {
   }
 }
 
+/** The instructions that name an address: ARM64 adrp then the load/add that completes it; else the one instruction. */
+function addressTrace(insn: Insn): number[] {
+  return insn.pageRva !== undefined ? [insn.pageRva, insn.rva] : [insn.rva];
+}
+
 /** setcc writes a byte register: the value is 0 or 1. */
 function isRegisterDestination(insn: Insn): boolean {
   return insn.operands[0]?.kind === 'reg';
@@ -849,6 +870,8 @@ function describeMem(mem: MemoryOperand): string {
 
 /** versionApi answers per function and test instruction (a `test eax, eax` is asked about from many paths). */
 const VERSION_API_CACHE = new WeakMap<FunctionCode, Map<number, { name: string; ntddi: number } | null>>();
+/** Register families the ARM64 CFG check call keeps: x0–x8 and x15. */
+const ARM64_GUARD_PRESERVES = new Set([...Array.from({ length: 9 }, (_, i) => ARM64_X0 + i), ARM64_X0 + 15]);
 /** Instructions looked back from a value's definition for the branch that decides whether it runs. */
 const CONTROL_LOOKBACK = 24;
 /** Instructions looked back from a choice for the cmp/test that set its flags. */
