@@ -67,7 +67,7 @@ type Step =
   /** A small set of constants (setcc gives 0 or 1; sbb r,r gives 0 or -1). */
   | { kind: 'choice'; values: bigint[]; held?: boolean[] }
   /** cmov: either `loc` (the condition held; a global's value for `cmovcc r, [global]`) or the unchanged location. */
-  | { kind: 'fork'; loc: Location | Value; traced: boolean }
+  | { kind: 'fork'; loc: Location | Value; traced: boolean; other?: Location | Value }
   /** rax/eax after a call into the image: the callee's return values. */
   | { kind: 'returns'; callee: CodeFunction }
   /** Arithmetic on another location's value (lea r,[b+d]; add r,imm): constants fold, the rest is unknown. */
@@ -228,17 +228,15 @@ class Walker {
       case 'done':
         return [finish(step.value, t, [...step.value.trace, ...trace], [...this.controlConditions(p), ...conds])];
       case 'fork': {
-        // cmovcc: the source when the condition held, the old value when it did not.
+        // cmovcc: the source when the condition held, the old value when it did not
+        // (ARM64 csel: its second source, `other`, when it did not).
         const moved = this.versionCondition(p, true);
         const kept = this.versionCondition(p, false);
         const movedConds = moved ? [...conds, moved] : conds;
-        const source = step.loc;
-        return [
-          ...('origin' in source
-            ? [finish(source, t, [...source.trace, ...trace], movedConds)]
-            : this.walk(p, source, t, step.traced ? [insn.rva, ...trace] : trace, movedConds)),
-          ...this.walk(p, loc, t, trace, kept ? [...conds, kept] : conds),
-        ];
+        const keptConds = kept ? [...conds, kept] : conds;
+        const arm = (source: Location | Value, cs: Condition[]): Value[] =>
+          'origin' in source ? [finish(source, t, [...source.trace, ...trace], cs)] : this.walk(p, source, t, step.traced ? [insn.rva, ...trace] : trace, cs);
+        return [...arm(step.loc, movedConds), ...(step.other ? arm(step.other, keptConds) : this.walk(p, loc, t, trace, keptConds))];
       }
       case 'choice':
         return step.values.map((c, i) => {
@@ -317,20 +315,27 @@ class Walker {
    */
   private edge(p: number, to: number, loc: Location): { fact?: Value; cond?: Condition } | undefined {
     const jcc = this.code.insns[p];
-    // ARM64 cbz/tbz test a register, not the flags a cmp set.
-    if (!jcc || jcc.flow !== 'jcc' || !jcc.mnemonic.startsWith('j')) return undefined;
+    if (!jcc || jcc.flow !== 'jcc') return undefined;
     const target = jcc.operands[0]?.kind === 'branch' ? jcc.operands[0].target : undefined;
     const toRva = this.code.insns[to]?.rva;
     const taken = target === toRva;
     const fallThrough = p + 1 === to;
     if (taken === fallThrough) return undefined; // a jump to the next instruction, or not this edge
+    if (jcc.mnemonic === 'cbz' || jcc.mnemonic === 'cbnz') {
+      // ARM64 compare-and-branch: on the edge where the register is zero, it (and the slot it was just loaded from) is 0.
+      const reg = jcc.operands[1];
+      const zero = (jcc.mnemonic === 'cbz') === taken;
+      return zero && reg?.kind === 'reg' && this.testedHere(reg, p, p, loc) ? { fact: constant(0n, [jcc.rva]) } : undefined;
+    }
+    // Other ARM64 register tests (tbz/tbnz) say nothing about the flags a cmp set.
+    if (!jcc.mnemonic.startsWith('j')) return undefined;
     const cc = jcc.mnemonic.slice(1);
     const test = this.flagSetter(p);
     if (!test) return undefined;
     const tested = equalityTested(test.insn);
     if (tested && (cc === 'e' || cc === 'z' || cc === 'ne' || cc === 'nz')) {
       const equal = (cc === 'e' || cc === 'z') === taken;
-      if (equal && this.sameLocation(tested.op, loc) && this.untouched(tested.op, test.index, p)) {
+      if (equal && this.testedHere(tested.op, test.index, p, loc)) {
         return { fact: constant(tested.value, [test.insn.rva, jcc.rva]) };
       }
     }
@@ -357,6 +362,27 @@ class Walker {
       idx = p;
     }
     return [];
+  }
+
+  /**
+   * Whether the operand the test at `testIndex` compared is the tracked location when the
+   * jump at `p` runs: the location itself, untouched since (not when the test wrote it: ARM64
+   * `subs w8, w8, #4`), or on ARM64 the stack slot the compared register was loaded from by
+   * the instruction just before the test, with only the test in between.
+   */
+  private testedHere(op: Operand, testIndex: number, p: number, loc: Location): boolean {
+    const test = this.code.insns[testIndex] as Insn;
+    const testWrites = test.mnemonic === 'subs' && test.operands[0]?.kind === 'reg' && op.kind === 'reg' && registerFamily(test.operands[0].reg) === registerFamily(op.reg);
+    if (!testWrites && this.sameLocation(op, loc) && this.untouched(op, testIndex, p)) return true;
+    if (this.model.arch !== 'arm64' || op.kind !== 'reg' || loc.k !== 'mem' || p > testIndex + 1) return false;
+    const load = this.code.insns[testIndex - 1];
+    const preds = this.code.preds.get(testIndex);
+    const dst = load?.operands[0];
+    const src = load?.operands[1];
+    if (!load || (preds && (preds.length !== 1 || preds[0] !== testIndex - 1)) || (load.mnemonic !== 'mov' && load.mnemonic !== 'movzx')) return false;
+    if (dst?.kind !== 'reg' || registerFamily(dst.reg) !== registerFamily(op.reg) || src?.kind !== 'mem' || load.writeback !== undefined) return false;
+    const where = this.memLocation(src);
+    return where !== undefined && where !== 'global' && where.k === 'mem' && where.base === loc.base && where.off === loc.off && where.size >= loc.size;
   }
 
   /** Nothing between instructions `from` and `to` (exclusive) writes `op` (a memory operand: nothing at all runs between). */
@@ -390,6 +416,9 @@ class Walker {
     for (let i = p - 1; i >= 0 && i >= p - FLAG_LOOKBACK; i--) {
       const insn = this.code.insns[i] as Insn;
       if (insn.mnemonic === 'cmp' || insn.mnemonic === 'test') return { insn, index: i };
+      // ARM64 `ands d, n, #imm` sets the flags as `tst n, #imm` does, `subs d, n, #imm` as `cmp n, #imm`.
+      if (insn.mnemonic === 'ands' && insn.operands.length === 3) return { insn: { ...insn, mnemonic: 'test', operands: insn.operands.slice(1) }, index: i };
+      if (insn.mnemonic === 'subs' && insn.operands.length === 3) return { insn: { ...insn, mnemonic: 'cmp', operands: insn.operands.slice(1) }, index: i };
       if (!KEEPS_FLAGS.has(insn.mnemonic) && !insn.mnemonic.startsWith('set') && !insn.mnemonic.startsWith('cmov')) return undefined;
       const preds = this.code.preds.get(i);
       if (preds && (preds.length !== 1 || preds[0] !== i - 1)) return undefined; // a join: flags may come from elsewhere
@@ -406,17 +435,21 @@ class Walker {
     const choice = this.code.insns[p] as Insn;
     const test = this.flagSetter(p);
     if (!test) return undefined;
-    const [a, b] = test.insn.operands;
-    if (!a || !b) return undefined;
+    const [a, operand] = test.insn.operands;
+    if (!a || !operand) return undefined;
+    // ARM64 compares with a register that holds the constant (cmp's immediate has 12 bits).
+    const b = operand.kind === 'reg' && this.model.arch === 'arm64' ? (this.constantIn(test.index, operand.reg) ?? operand) : operand;
     // A comparison with a version constant (NTDDI_*): the compared value is not known here.
     if (test.insn.mnemonic === 'cmp' && b.kind === 'imm') {
-      const ntddi = ntddiConstant(b.value);
+      const ntddi = ntddiConstant(this.unshifted(test.index, a, b.value));
       if (ntddi !== undefined) return { rva: choice.rva, testRva: test.insn.rva, held, version: `NTDDI 0x${ntddi.toString(16)}` };
     }
     // The result of a version API (a BOOLEAN in al/eax): tested with test r,r or cmp r,k.
     const reg = a.kind === 'reg' ? a : undefined;
     if (!reg) return undefined;
-    const k = test.insn.mnemonic === 'test' ? (b.kind === 'reg' && b.reg === reg.reg ? undefined : null) : b.kind === 'imm' ? b.value : null;
+    // `test r, r`, or ARM64's `tst w0, #0xff` on a BOOLEAN: both ask whether it is non-zero.
+    const testsItself = (b.kind === 'reg' && b.reg === reg.reg) || (b.kind === 'imm' && (b.value & 0xffn) === 0xffn);
+    const k = test.insn.mnemonic === 'test' ? (testsItself ? undefined : null) : b.kind === 'imm' ? b.value : null;
     if (k === null) return undefined;
     const api = this.versionApi(test.index, registerFamily(reg.reg));
     if (!api) return undefined;
@@ -431,6 +464,30 @@ class Walker {
     // later release the answer depends on the oldest Windows the driver supports (rules/call-site-rule.ts).
     if (api.ntddi <= NTDDI_WIN10) cond.onHvci = holds === held;
     return cond;
+  }
+
+  /**
+   * The constant a compare means for the unshifted value: ARM64 clang tests `v >= 0x0A000000`
+   * as `lsr w8, v, #25; cmp w8, #4; cset hi` — (k + 1) << 25, less one, as x86's `cmp v, 0x9ffffff; seta`.
+   */
+  private unshifted(testIndex: number, compared: Operand, k: bigint): bigint {
+    const shift = this.code.insns[testIndex - 1];
+    const [dst, , immr, imms] = shift?.operands ?? [];
+    const preds = this.code.preds.get(testIndex);
+    if (shift?.mnemonic !== 'ubfm' || (preds && (preds.length !== 1 || preds[0] !== testIndex - 1))) return k;
+    if (compared.kind !== 'reg' || dst?.kind !== 'reg' || registerFamily(dst.reg) !== registerFamily(compared.reg) || immr?.kind !== 'imm' || imms?.kind !== 'imm') return k;
+    const width = BigInt(registerSize(dst.reg) * 8);
+    if (imms.value !== width - 1n) return k; // not lsr
+    return ((k + 1n) << immr.value) - 1n;
+  }
+
+  /** The one constant register `reg` holds before instruction `index`, as an immediate operand. */
+  private constantIn(index: number, reg: string): Operand | undefined {
+    const fam = registerFamily(reg);
+    if (fam < 0) return undefined;
+    const values = new Walker(this.model, this.code, 50, 8, MAX_CALL_DEPTH, false).walk(index, { k: 'reg', fam }, { and: ALL, or: 0n }, [], []);
+    const only = values.length === 1 ? values[0] : undefined;
+    return only?.origin.kind === 'const' ? { kind: 'imm', value: only.origin.value & sizeMask(registerSize(reg)) } : undefined;
   }
 
   /** The version API whose return value register family `fam` holds before instruction `index`. */
@@ -544,6 +601,43 @@ class Walker {
     return { kind: 'move', loc: { k: 'mem', base: SP, off: 0, size: this.ptr }, traced: true };
   }
 
+  /**
+   * ARM64 forms with a separate source register: `orr/and d, n, #imm` (n's value, masked),
+   * `orr d, n, m` (n | m), and the bitfield moves `ubfm`/`sbfm` (lsl, lsr, asr, uxtb, sxtw, ubfx…)
+   * whose constant inputs fold.
+   */
+  private arm64ThreeOperand(insn: Insn, size: number): Step | undefined {
+    const [, n, third, fourth] = insn.operands;
+    const m = insn.mnemonic;
+    if (insn.operands.length < 3) return undefined;
+    if (m.startsWith('cmov') && n && third) {
+      // ARM64 csel d, n, m, cc: n when cc held, else m (the zero register reads as 0).
+      const source = (o: Operand): Location | Value =>
+        o.kind === 'reg' && registerFamily(o.reg) >= 0 ? { k: 'reg', fam: registerFamily(o.reg) } : o.kind === 'imm' ? constant(o.value, [insn.rva]) : unknown(`computed by ${m}`, [insn.rva]);
+      return { kind: 'fork', loc: source(n), other: source(third), traced: true };
+    }
+    if (n?.kind !== 'reg') return undefined;
+    const from = registerFamily(n.reg);
+    if (from < 0) return undefined;
+    const mask = sizeMask(size);
+    const narrow = registerSize(n.reg) < 8 ? sizeMask(registerSize(n.reg)) : ALL;
+    if (m === 'or' && third?.kind === 'imm') return { kind: 'move', loc: { k: 'reg', fam: from }, and: mask & narrow, or: third.value, traced: true };
+    if ((m === 'subs' || m === 'adds') && third?.kind === 'imm') {
+      const d = m === 'subs' ? -third.value : third.value;
+      return { kind: 'derive', loc: { k: 'reg', fam: from }, apply: (x) => (x + d) & mask, what: m };
+    }
+    if ((m === 'and' || m === 'ands') && third?.kind === 'imm') return { kind: 'move', loc: { k: 'reg', fam: from }, and: third.value & mask & narrow, traced: true };
+    if (m === 'or' && third?.kind === 'reg' && registerFamily(third.reg) >= 0) {
+      return { kind: 'merge', loc: { k: 'reg', fam: from }, other: { k: 'reg', fam: registerFamily(third.reg) } };
+    }
+    if ((m === 'ubfm' || m === 'sbfm') && third?.kind === 'imm' && fourth?.kind === 'imm') {
+      const width = size * 8;
+      const apply = (x: bigint) => bitfieldMove(x, Number(third.value), Number(fourth.value), width, m === 'sbfm');
+      return { kind: 'derive', loc: { k: 'reg', fam: from }, apply, what: m };
+    }
+    return undefined;
+  }
+
   /** ARM64 ldp: register `k` (0 or 1) of the pair is loaded from the second half or the first. */
   private pairLoad(insn: Insn, k: number): Step {
     const mem = insn.operands[2];
@@ -560,6 +654,8 @@ class Walker {
     const size = registerSize(reg);
     const fam = registerFamily(reg);
     if (m === 'ldp') return this.pairLoad(insn, 0);
+    const arm64 = this.arm64ThreeOperand(insn, size);
+    if (arm64) return arm64;
     if (m === 'movk') {
       // ARM64 movk: a 16-bit field replaced, the rest kept (a 32-bit write clears the top half).
       const field = insn.operands[2];
@@ -844,6 +940,22 @@ class Walker {
     }
     return cleanup;
   }
+}
+
+/** A64 UBFM/SBFM on a `width`-bit register: the field [imms:immr] moved to the bottom, or bits [imms:0] moved up to width-immr. */
+function bitfieldMove(x: bigint, immr: number, imms: number, width: number, signed: boolean): bigint {
+  const mask = sizeMask(width / 8);
+  let field: bigint;
+  let length: number;
+  if (imms >= immr) {
+    length = imms - immr + 1;
+    field = (x >> BigInt(immr)) & ((1n << BigInt(length)) - 1n);
+  } else {
+    length = imms + 1 + (width - immr);
+    field = (x & ((1n << BigInt(imms + 1)) - 1n)) << BigInt(width - immr);
+  }
+  if (signed && length < width && ((field >> BigInt(length - 1)) & 1n) === 1n) field |= mask & ~((1n << BigInt(length)) - 1n);
+  return field & mask;
 }
 
 /** The instructions that name an address: ARM64 adrp then the load/add that completes it; else the one instruction. */

@@ -149,18 +149,21 @@ export function decodeA64(word: number, rva: number, imageBase: bigint, withText
     const opc = (w >>> 29) & 3;
     const name = ['sbfm', 'bfm', 'ubfm', ''][opc] || 'invalid';
     if (name === 'invalid') return make(rva, 'invalid', 'invalid', [], T ? '(invalid)' : undefined);
-    return other(rva, name, rd, T ? () => `${name} ${gpr(rd, (w & 0x80000000) !== 0)}, ...` : undefined);
+    const is64 = (w & 0x80000000) !== 0;
+    const immr = (w >>> 16) & 0x3f;
+    const imms = (w >>> 10) & 0x3f;
+    const rn = (w >>> 5) & 31;
+    const text = T ? `${name} ${gpr(rd, is64)}, ${gpr(rn, is64)}, #${immr}, #${imms}` : undefined;
+    // Shifts, zero/sign extensions and field extracts of one register (bfm also keeps rd's other bits).
+    if (name === 'bfm' || rd === 31 || rn === 31) return other(rva, name, rd, text === undefined ? undefined : () => text);
+    return make(rva, name, 'next', [reg(gpr(rd, is64)), reg(gpr(rn, is64)), imm(BigInt(immr)), imm(BigInt(imms))], text);
   }
   if ((w & 0x1f800000) === 0x13800000) return other(rva, 'extr', rd, T ? () => `extr ${gpr(rd, (w & 0x80000000) !== 0)}, ...` : undefined);
 
   // Data processing, register.
   if ((w & 0x1f000000) === 0x0a000000) return logicalRegister(w, rva, T);
   if ((w & 0x1f000000) === 0x0b000000) return addSubRegister(w, rva, T);
-  if ((w & 0x1fe00000) === 0x1a800000) {
-    const op = ((w >>> 30) & 1) * 2 + ((w >>> 10) & 1);
-    const name = ['csel', 'csinc', 'csinv', 'csneg'][op] as string;
-    return other(rva, name, rd, T ? () => `${name} ${gpr(rd, (w & 0x80000000) !== 0)}, ...` : undefined);
-  }
+  if ((w & 0x1fe00000) === 0x1a800000) return conditionalSelect(w, rva, T);
   if ((w & 0x0e000000) === 0x0a000000) return other(rva, 'dp-register', rd, T ? () => `dp-register ${gpr(rd, (w & 0x80000000) !== 0)}, ...` : undefined);
 
   // Loads and stores.
@@ -176,6 +179,25 @@ export function decodeA64(word: number, rva: number, imageBase: bigint, withText
   }
   if (((w & 0xffff0000) >>> 0) === 0) return make(rva, 'invalid', 'invalid', [], T ? `udf #${hex(w & 0xffff)}` : undefined);
   return make(rva, 'invalid', 'invalid', [], T ? `(unknown 0x${w.toString(16).padStart(8, '0')})` : undefined);
+}
+
+/** csel/csinc/csinv/csneg: csel and cset (csinc d, zr, zr) in the analysis form of cmovcc and setcc. */
+function conditionalSelect(w: number, rva: number, T: boolean): A64Decoded {
+  const is64 = (w & 0x80000000) !== 0;
+  const op = ((w >>> 30) & 1) * 2 + ((w >>> 10) & 1);
+  const name = ['csel', 'csinc', 'csinv', 'csneg'][op] as string;
+  const rd = w & 31;
+  const rn = (w >>> 5) & 31;
+  const rm = (w >>> 16) & 31;
+  const cond = (w >>> 12) & 15;
+  const d = gpr(rd, is64);
+  const text = T ? `${name} ${d}, ${gpr(rn, is64)}, ${gpr(rm, is64)}, ${CONDITIONS[cond]}` : undefined;
+  if (rd === 31 || cond >= 14) return other(rva, name, rd, text === undefined ? undefined : () => text);
+  const source = (r: number) => (r === 31 ? imm(0n) : reg(gpr(r, is64)));
+  if (op === 0) return make(rva, `cmov${X86_CONDITION[cond]}`, 'next', [reg(d), source(rn), source(rm)], text);
+  // cset d, cc is csinc d, zr, zr, !cc: 1 when cc holds.
+  if (op === 1 && rn === 31 && rm === 31) return make(rva, `set${X86_CONDITION[cond ^ 1]}`, 'next', [reg(d)], text);
+  return other(rva, name, rd, text === undefined ? undefined : () => text);
 }
 
 function branchRegister(w: number, rva: number, T: boolean): A64Decoded {
@@ -223,7 +245,7 @@ function addSubImmediate(w: number, rva: number, T: boolean): A64Decoded {
     return make(rva, name, 'next', [reg(n), imm(BigInt(value))], T ? `${name} ${n}, #${hex(value)}` : undefined);
   }
   const d = gpr(rd, is64, !setsFlags);
-  if (setsFlags) return other(rva, isSub ? 'subs' : 'adds', rd, T ? () => `${isSub ? 'subs' : 'adds'} ${d}, ${n}, #${hex(value)}` : undefined);
+  if (setsFlags) return make(rva, isSub ? 'subs' : 'adds', 'next', [reg(d), reg(n), imm(BigInt(value))], T ? `${isSub ? 'subs' : 'adds'} ${d}, ${n}, #${hex(value)}` : undefined);
   const disp = isSub ? -value : value;
   const text = T ? (value === 0 && (rd === 31 || rn === 31) ? `mov ${d}, ${n}` : `${isSub ? 'sub' : 'add'} ${d}, ${n}, #${hex(value)}`) : undefined;
   // A 32-bit add keeps only the low half: the analysis form is not an address then.
@@ -246,7 +268,10 @@ function logicalImmediate(w: number, rva: number, T: boolean): A64Decoded {
   if (opc === 1 && rn === 31) return make(rva, 'mov', 'next', [reg(d), imm(value)], T ? `mov ${d}, #${hex(value)}` : undefined);
   const text = T ? `${name} ${d}, ${n}, #${hex(value)}` : undefined;
   if (rd === rn && (opc === 0 || opc === 1)) return make(rva, opc === 0 ? 'and' : 'or', 'next', [reg(d), imm(value)], text);
-  return make(rva, opc === 3 ? 'ands' : name, 'next', rd === 31 && opc !== 3 ? [reg(d)] : rd === 31 ? [] : [reg(d)], text);
+  // Three operands (d = n & imm, d = n | imm): the data flow follows n.
+  if (rd !== 31 && rn !== 31 && (opc === 0 || opc === 1)) return make(rva, opc === 0 ? 'and' : 'or', 'next', [reg(d), reg(n), imm(value)], text);
+  if (opc === 3 && rn !== 31) return make(rva, 'ands', 'next', [reg(d), reg(n), imm(value)], text);
+  return make(rva, name, 'next', [reg(d)], text);
 }
 
 function moveWide(w: number, rva: number, T: boolean): A64Decoded {
@@ -293,6 +318,7 @@ function logicalRegister(w: number, rva: number, T: boolean): A64Decoded {
   if (opc === 3 && rd === 31 && !negate && amount === 0) return make(rva, 'test', 'next', [reg(n), reg(m)], T ? `tst ${n}, ${m}` : undefined);
   if (opc === 2 && !negate && rn === rm && amount === 0 && rd !== 31) return make(rva, 'mov', 'next', [reg(d), imm(0n)], text);
   if (opc === 1 && !negate && rd === rn && amount === 0 && rd !== 31) return make(rva, 'or', 'next', [reg(d), rm === 31 ? imm(0n) : reg(m)], text);
+  if (opc === 1 && !negate && amount === 0 && rd !== 31 && rn !== 31 && rm !== 31) return make(rva, 'or', 'next', [reg(d), reg(n), reg(m)], text);
   return other(rva, name, rd, text === undefined ? undefined : () => text);
 }
 
