@@ -42,16 +42,6 @@ const HEURISTIC_SEVERITY: Record<string, string> = {
 
 export const callRules = CALL_RULES.map((id) => findRule(id)).filter((r): r is Rule => r !== undefined);
 
-/**
- * THE switch for the ARM64 builds of the C fixtures (issue 14): while ARM64 call-site analysis
- * does not exist, their FIXTURES.tsv rows and images are kept out of every test that expects
- * findings (fixtureRows, the pool-nx-optin fixtures, the corpus findings comparison). Set it
- * to true when the ARM64 analysis lands; test/analysis/arm64-oracle.test.ts checks the ARM64
- * oracle itself whatever its value.
- */
-export const ARM64_CALL_ANALYSIS = false;
-/** Is this a calls fixture whose findings the tests check (ARM64 builds only with ARM64_CALL_ANALYSIS)? */
-export const findingsChecked = (file: string): boolean => ARM64_CALL_ANALYSIS || !file.includes('.arm64.');
 
 const fixturesTsv = join(callFixtures, 'FIXTURES.tsv');
 export type Row = Record<string, string>;
@@ -59,7 +49,7 @@ export type Row = Record<string, string>;
 export const allFixtureRows: Row[] = existsSync(fixturesTsv) ? readTsv(fixturesTsv) : [];
 /** FIXTURES.tsv rows whose binary exists (rows marked n/a: the scenario does not exist for that build). */
 export const fixtureRows: Row[] = allFixtureRows.filter(
-  (r) => r.verdict !== 'n/a' && r.call_rva !== '-' && findingsChecked(r.file as string) && existsSync(join(callFixtures, r.file as string)),
+  (r) => r.verdict !== 'n/a' && r.call_rva !== '-' && existsSync(join(callFixtures, r.file as string)),
 );
 export const hex = (n: number | undefined): string => (n === undefined ? '-' : `0x${n.toString(16)}`);
 
