@@ -57,7 +57,7 @@ export function findImportCallSites(model: CodeModel, options: FindOptions = {})
   for (const [rva, slot] of model.importSlots) if (!options.apis || options.apis.has(slot.name)) slots.set(rva, slot);
   if (slots.size === 0) return [];
   const functions =
-    options.strategy === 'full' ? [...model.functions.functions] : functionsReferencing(model, scanSlotReferences(model, slots));
+    options.strategy === 'full' ? [...model.functions.functions] : functionsReferencing(model, importSlotReferences(model, slots));
   const sites: ImportCallSite[] = [];
   const thunks = new Map<number, ImportSlot>();
   for (const fn of functions) collectInFunction(model, model.code(fn), slots, sites, thunks);
@@ -161,57 +161,107 @@ function isArm64Thunk(model: CodeModel, code: FunctionCode, index: number): bool
  * x86 the slot's absolute address.
  */
 export function scanSlotReferences(model: CodeModel, slots: ReadonlyMap<number, unknown>): number[] {
-  const keys = [...slots.keys()];
-  const lo = Math.min(...keys);
-  const hi = Math.max(...keys);
   const hits: number[] = [];
+  scanReferences(model, slots, (at) => {
+    if (hits[hits.length - 1] !== at) hits.push(at);
+  });
+  return hits;
+}
+
+/** Calls `hit(at, slot)` for each code byte `at` that may address `slot` (several slots: once each). */
+function scanReferences(model: CodeModel, slots: ReadonlyMap<number, unknown>, hit: (at: number, slot: number) => void): void {
+  if (slots.size === 0) return;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const k of slots.keys()) {
+    if (k < lo) lo = k;
+    if (k > hi) hi = k;
+  }
   const base = Number(model.imageBase);
   if (model.arch === 'arm64') {
     scanArm64References(model.codeSections(), (at, target, kind) => {
-      if (kind === 'address' && target >= lo && target <= hi && slots.has(target)) hits.push(at);
+      if (kind === 'address' && target >= lo && target <= hi && slots.has(target)) hit(at, target);
     });
-    return hits;
+    return;
   }
   for (const { rva, bytes } of model.codeSections()) {
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const last = bytes.length - 4;
     if (model.bitness === 64) {
       for (let i = 0; i <= last; i++) {
-        const end = rva + i + 4;
-        const target = end + dv.getInt32(i, true);
+        const target = rva + i + 4 + dv.getInt32(i, true);
         // Cheap range test before the exact ones.
         if (target < lo - 4 || target > hi + 8) continue;
-        if (slots.has(target) || slots.has(target + 1) || slots.has(target + 4)) hits.push(rva + i);
+        if (slots.has(target)) hit(rva + i, target);
+        if (slots.has(target + 1)) hit(rva + i, target + 1);
+        if (slots.has(target + 4)) hit(rva + i, target + 4);
       }
     } else {
       for (let i = 0; i <= last; i++) {
         const target = dv.getUint32(i, true) - base;
-        if (target >= lo && target <= hi && slots.has(target)) hits.push(rva + i);
+        if (target >= lo && target <= hi && slots.has(target)) hit(rva + i, target);
       }
     }
+  }
+}
+
+/**
+ * Every possible reference to an import slot, found in one scan per model: the rules ask
+ * for different APIs' call sites about ten times per image, and each scan reads all code.
+ */
+const importReferences = new WeakMap<CodeModel, { at: number[]; slot: number[] }>();
+
+/** scanSlotReferences for a subset of the model's import slots, from the per-model scan. */
+function importSlotReferences(model: CodeModel, slots: ReadonlyMap<number, unknown>): number[] {
+  let refs = importReferences.get(model);
+  if (!refs) {
+    const found = { at: [] as number[], slot: [] as number[] };
+    scanReferences(model, model.importSlots, (at, slot) => {
+      found.at.push(at);
+      found.slot.push(slot);
+    });
+    importReferences.set(model, found);
+    refs = found;
+  }
+  const hits: number[] = [];
+  for (let i = 0; i < refs.at.length; i++) {
+    const at = refs.at[i] as number;
+    if (slots.has(refs.slot[i] as number) && hits[hits.length - 1] !== at) hits.push(at);
   }
   return hits;
 }
 
-/** RVAs of E8/E9 rel32 instructions (ARM64 b/bl/b.cond/cbz/tbz) whose target is in `targets`. */
+/** Direct call and jump targets (E8/E9 rel32; ARM64 b/bl/b.cond/cbz/tbz) of a model's code, found in one scan per model. */
+const directBranches = new WeakMap<CodeModel, Map<number, number[]>>();
+
+/** RVAs of E8/E9 rel32 instructions (ARM64 direct branches) whose target is in `targets`. */
 export function scanDirectBranches(model: CodeModel, targets: ReadonlySet<number>): number[] {
-  const hits: number[] = [];
-  if (model.arch === 'arm64') {
-    scanArm64References(model.codeSections(), (at, target, kind) => {
-      if (kind !== 'address' && targets.has(target)) hits.push(at);
-    });
-    return hits;
-  }
-  for (const { rva, bytes } of model.codeSections()) {
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i + 5 <= bytes.length; i++) {
-      const op = bytes[i];
-      if (op !== 0xe8 && op !== 0xe9) continue;
-      const target = (rva + i + 5 + dv.getInt32(i + 1, true)) >>> 0;
-      if (targets.has(target)) hits.push(rva + i);
+  let byTarget = directBranches.get(model);
+  if (!byTarget) {
+    byTarget = new Map();
+    const add = (target: number, at: number) => {
+      const list = (byTarget as Map<number, number[]>).get(target);
+      if (list) list.push(at);
+      else (byTarget as Map<number, number[]>).set(target, [at]);
+    };
+    if (model.arch === 'arm64') {
+      scanArm64References(model.codeSections(), (at, target, kind) => {
+        if (kind !== 'address') add(target, at);
+      });
     }
+    for (const { rva, bytes } of model.arch === 'arm64' ? [] : model.codeSections()) {
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let i = 0; i + 5 <= bytes.length; i++) {
+        const op = bytes[i];
+        if (op !== 0xe8 && op !== 0xe9) continue;
+        add((rva + i + 5 + dv.getInt32(i + 1, true)) >>> 0, rva + i);
+      }
+    }
+    directBranches.set(model, byTarget);
   }
-  return hits;
+  const hits: number[] = [];
+  for (const t of targets) hits.push(...(byTarget.get(t) ?? []));
+  return hits.sort((a, b) => a - b);
 }
 
 /** The distinct functions containing the given RVAs. */
@@ -231,7 +281,7 @@ export function functionsReferencing(model: CodeModel, rvas: readonly number[]):
 function thunkCandidatesOutsideFunctions(model: CodeModel, slots: ReadonlyMap<number, ImportSlot>): Array<{ start: number; slot: ImportSlot }> {
   const out: Array<{ start: number; slot: ImportSlot }> = [];
   if (model.arch === 'arm64') {
-    for (const hit of scanSlotReferences(model, slots)) {
+    for (const hit of importSlotReferences(model, slots)) {
       if (model.functions.containing(hit)) continue;
       const insns = [hit - 4, hit, hit + 4].map((rva) => model.reader.decodeAt(rva));
       if (insns.some((x) => x === undefined)) continue;
@@ -248,7 +298,7 @@ function thunkCandidatesOutsideFunctions(model: CodeModel, slots: ReadonlyMap<nu
     }
     return out;
   }
-  for (const hit of scanSlotReferences(model, slots)) {
+  for (const hit of importSlotReferences(model, slots)) {
     if (model.functions.containing(hit)) continue;
     for (const start of [hit - 2, hit - 3]) {
       const insn: Insn | undefined = model.reader.decodeAt(start);

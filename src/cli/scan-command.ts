@@ -93,13 +93,10 @@ export async function scanEach(
       if (options.shard && !inShard(entry.path, options.shard)) continue; // another shard's file
       options.onFile?.(entry.path, index);
       index++;
-      if (!pool) {
-        await emit(await scanFile(entry, options));
-        continue;
-      }
-      // The first file is analysed here: a one-file scan never starts the workers.
-      pending.push(index === 1 ? scanFile(entry, options) : scanFile(entry, options, pool));
-      while (pending.length > 2 * jobs) await emit(await (pending.shift() as Promise<FileReport>));
+      // The first file is analysed here: a one-file scan never starts the workers. In one
+      // thread the next file is already being read (by libuv) while this one is analysed.
+      pending.push(!pool || index === 1 ? scanFile(entry, options) : scanFile(entry, options, pool));
+      while (pending.length > (pool ? 2 * jobs : 1)) await emit(await (pending.shift() as Promise<FileReport>));
     }
     while (pending.length > 0) await emit(await (pending.shift() as Promise<FileReport>));
   } finally {

@@ -2,13 +2,16 @@
  * hvci.config.json: parsing and validation (pure; the CLI reads the file). Unknown keys are
  * errors that name the key, so a typo never silently turns a setting off.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { RULE_IDS } from '../rules/ids.js';
-import { CONFIG_SCHEMA, type Config } from './schema.js';
+import type { Config } from './schema.js';
+// The schema compiled ahead of time by ajv (scripts/config-validator.ts): no ajv at run time.
+import { validate } from './validate-config.generated.js';
 
 export class ConfigError extends Error {}
 
-let validate: ReturnType<Ajv['compile']> | undefined;
+/** The generated validator: true or false, with ajv's error objects on `errors` after a false. */
+const validateConfig = validate as ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 /** Parses and validates a config; throws ConfigError with every problem, one per line. */
 /** `knownRuleIds`: the rules a config may name (default: every rule id). */
@@ -19,9 +22,8 @@ export function parseConfig(text: string, source: string, knownRuleIds: readonly
   } catch (e) {
     throw new ConfigError(`${source}: not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
-  validate ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(CONFIG_SCHEMA);
   const problems: string[] = [];
-  if (!validate(data)) problems.push(...new Set((validate.errors ?? []).map((e) => describe(e))));
+  if (!validateConfig(data)) problems.push(...new Set((validateConfig.errors ?? []).map((e) => describe(e))));
   const config = data as Config;
   if (problems.length === 0) {
     for (const id of Object.keys(config.rules ?? {})) {

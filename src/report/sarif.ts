@@ -78,6 +78,7 @@ export function sarifWriter(options: SarifOptions): ReportWriter {
   const artifacts: Sarif.Artifact[] = [];
   const artifactIndex = new Map<string, number>();
   const notifications: Sarif.Notification[] = [];
+  const notApplied = new NotAppliedNotes();
   let results = 0;
   let tool: ReportHead['tool'] | undefined;
 
@@ -129,17 +130,7 @@ export function sarifWriter(options: SarifOptions): ReportWriter {
           locations: [{ physicalLocation: { artifactLocation: location } }],
         });
       }
-      // A rule that does not apply (BinSkim's NotApplicable): what this file was not checked for.
-      for (const n of file.rulesNotApplied ?? []) {
-        const index = ruleIndex.get(n.ruleId);
-        notifications.push({
-          level: 'note',
-          message: { text: `${file.path}: rule ${n.ruleId} not applied: ${n.reason}` },
-          descriptor: { id: 'RULE_NOT_APPLICABLE' },
-          associatedRule: { id: n.ruleId, ...(index !== undefined ? { index } : {}) },
-          locations: [{ physicalLocation: { artifactLocation: location } }],
-        });
-      }
+      for (const n of file.rulesNotApplied ?? []) notApplied.add(n.ruleId, n.reason, file.path, location);
       const out: string[] = [];
       for (const f of file.findings) {
         knowRule(f);
@@ -152,6 +143,7 @@ export function sarifWriter(options: SarifOptions): ReportWriter {
       return out.join('');
     },
     end: (tail) => {
+      notifications.push(...notApplied.notifications(ruleIndex));
       for (const w of tail.walkErrors) {
         notifications.push({ level: 'error', message: { text: `${w.path}: ${w.error}` }, descriptor: { id: 'UNREADABLE_PATH' } });
       }
@@ -327,4 +319,46 @@ function byteLengthOf(f: Finding): number {
 
 function baseName(path: string): string {
   return path.replace(/\\/g, '/').split('/').pop() || path;
+}
+
+/** Files listed in one RULE_NOT_APPLICABLE notification; the JSON report has every file's list. */
+const NOT_APPLIED_LOCATIONS = 10;
+
+/**
+ * Rules not applied (BinSkim's NotApplicable), one note per rule and reason rather than per
+ * file: a DriverStore scan has thousands of user-mode DLLs, each with a dozen rules that do
+ * not apply, and the notes would otherwise grow with the scan (and drown the real ones).
+ * Each note names how many files, and the first few.
+ */
+class NotAppliedNotes {
+  private readonly groups = new Map<string, { ruleId: string; reason: string; count: number; firstPath: string; locations: Sarif.Location[] }>();
+
+  add(ruleId: string, reason: string, path: string, location: Sarif.ArtifactLocation): void {
+    const key = `${ruleId}\n${reason}`;
+    let g = this.groups.get(key);
+    if (!g) {
+      g = { ruleId, reason, count: 0, firstPath: path, locations: [] };
+      this.groups.set(key, g);
+    }
+    g.count++;
+    if (g.locations.length < NOT_APPLIED_LOCATIONS) g.locations.push({ physicalLocation: { artifactLocation: location } });
+  }
+
+  notifications(ruleIndex: ReadonlyMap<string, number>): Sarif.Notification[] {
+    return [...this.groups.values()].map((g) => {
+      const index = ruleIndex.get(g.ruleId);
+      const text =
+        g.count === 1
+          ? `${g.firstPath}: rule ${g.ruleId} not applied: ${g.reason}`
+          : `rule ${g.ruleId} not applied to ${g.count} files${g.count > NOT_APPLIED_LOCATIONS ? ` (the first ${NOT_APPLIED_LOCATIONS} are listed; the JSON report lists every file's)` : ''}: ${g.reason}`;
+      return {
+        level: 'note',
+        message: { text },
+        descriptor: { id: 'RULE_NOT_APPLICABLE' },
+        associatedRule: { id: g.ruleId, ...(index !== undefined ? { index } : {}) },
+        locations: g.locations,
+        properties: { fileCount: g.count },
+      };
+    });
+  }
 }
