@@ -35,6 +35,11 @@ function hex(n: number | bigint): string {
   return n < 0n ? `-0x${(-n).toString(16)}` : `0x${n.toString(16)}`;
 }
 
+/** An RVA as the VA objdump prints. */
+function vaText(imageBase: bigint, rva: number): string {
+  return hex(imageBase + BigInt(rva));
+}
+
 function signExtend(value: number, bits: number): number {
   const shift = 32 - bits;
   return (value << shift) >> shift;
@@ -89,7 +94,6 @@ function make(rva: number, mnemonic: string, flow: Flow, operands: Operand[], te
  */
 export function decodeA64(word: number, rva: number, imageBase: bigint, withText = false): A64Decoded {
   const w = word >>> 0;
-  const va = (x: number) => hex(imageBase + BigInt(x));
   const T = withText;
   const rd = w & 31;
 
@@ -97,26 +101,26 @@ export function decodeA64(word: number, rva: number, imageBase: bigint, withText
   if ((w & 0x7c000000) === 0x14000000) {
     const target = rva + signExtend(w & 0x3ffffff, 26) * 4;
     const isCall = (w & 0x80000000) !== 0;
-    return make(rva, isCall ? 'call' : 'jmp', isCall ? 'call' : 'jmp', [branch(target)], T ? `${isCall ? 'bl' : 'b'} ${va(target)}` : undefined);
+    return make(rva, isCall ? 'call' : 'jmp', isCall ? 'call' : 'jmp', [branch(target)], T ? `${isCall ? 'bl' : 'b'} ${vaText(imageBase, target)}` : undefined);
   }
   if (((w & 0xff000010) >>> 0) === 0x54000000) {
     const target = rva + signExtend((w >>> 5) & 0x7ffff, 19) * 4;
     const cond = w & 15;
-    if (cond >= 14) return make(rva, 'jmp', 'jmp', [branch(target)], T ? `b.${CONDITIONS[cond]} ${va(target)}` : undefined);
-    return make(rva, `j${X86_CONDITION[cond]}`, 'jcc', [branch(target)], T ? `b.${CONDITIONS[cond]} ${va(target)}` : undefined);
+    if (cond >= 14) return make(rva, 'jmp', 'jmp', [branch(target)], T ? `b.${CONDITIONS[cond]} ${vaText(imageBase, target)}` : undefined);
+    return make(rva, `j${X86_CONDITION[cond]}`, 'jcc', [branch(target)], T ? `b.${CONDITIONS[cond]} ${vaText(imageBase, target)}` : undefined);
   }
   if ((w & 0x7e000000) === 0x34000000) {
     const target = rva + signExtend((w >>> 5) & 0x7ffff, 19) * 4;
     const name = w & 0x01000000 ? 'cbnz' : 'cbz';
     const r = gpr(rd, (w & 0x80000000) !== 0);
-    return make(rva, name, 'jcc', [branch(target), reg(r)], T ? `${name} ${r}, ${va(target)}` : undefined);
+    return make(rva, name, 'jcc', [branch(target), reg(r)], T ? `${name} ${r}, ${vaText(imageBase, target)}` : undefined);
   }
   if ((w & 0x7e000000) === 0x36000000) {
     const target = rva + signExtend((w >>> 5) & 0x3fff, 14) * 4;
     const bit = ((w >>> 31) << 5) | ((w >>> 19) & 31);
     const name = w & 0x01000000 ? 'tbnz' : 'tbz';
     const r = gpr(rd, bit >= 32);
-    return make(rva, name, 'jcc', [branch(target), reg(r), imm(BigInt(bit))], T ? `${name} ${r}, #${bit}, ${va(target)}` : undefined);
+    return make(rva, name, 'jcc', [branch(target), reg(r), imm(BigInt(bit))], T ? `${name} ${r}, #${bit}, ${vaText(imageBase, target)}` : undefined);
   }
   if (((w & 0xfe000000) >>> 0) === 0xd6000000) return branchRegister(w, rva, T);
   if (((w & 0xff000000) >>> 0) === 0xd4000000) {
@@ -167,7 +171,7 @@ export function decodeA64(word: number, rva: number, imageBase: bigint, withText
   if ((w & 0x0e000000) === 0x0a000000) return other(rva, 'dp-register', rd, T ? () => `dp-register ${gpr(rd, (w & 0x80000000) !== 0)}, ...` : undefined);
 
   // Loads and stores.
-  if ((w & 0x0a000000) === 0x08000000) return loadStore(w, rva, T, va);
+  if ((w & 0x0a000000) === 0x08000000) return loadStore(w, rva, T, imageBase);
 
   // SIMD and floating point: only moves into a general-purpose register matter here.
   if ((w & 0x0e000000) === 0x0e000000) {
@@ -179,6 +183,11 @@ export function decodeA64(word: number, rva: number, imageBase: bigint, withText
   }
   if (((w & 0xffff0000) >>> 0) === 0) return make(rva, 'invalid', 'invalid', [], T ? `udf #${hex(w & 0xffff)}` : undefined);
   return make(rva, 'invalid', 'invalid', [], T ? `(unknown 0x${w.toString(16).padStart(8, '0')})` : undefined);
+}
+
+/** A register read as a source: the zero register reads as the constant 0. */
+function readOperand(r: number, is64: boolean): Operand {
+  return r === 31 ? imm(0n) : reg(gpr(r, is64));
 }
 
 /** csel/csinc/csinv/csneg: csel and cset (csinc d, zr, zr) in the analysis form of cmovcc and setcc. */
@@ -193,8 +202,7 @@ function conditionalSelect(w: number, rva: number, T: boolean): A64Decoded {
   const d = gpr(rd, is64);
   const text = T ? `${name} ${d}, ${gpr(rn, is64)}, ${gpr(rm, is64)}, ${CONDITIONS[cond]}` : undefined;
   if (rd === 31 || cond >= 14) return other(rva, name, rd, text === undefined ? undefined : () => text);
-  const source = (r: number) => (r === 31 ? imm(0n) : reg(gpr(r, is64)));
-  if (op === 0) return make(rva, `cmov${X86_CONDITION[cond]}`, 'next', [reg(d), source(rn), source(rm)], text);
+  if (op === 0) return make(rva, `cmov${X86_CONDITION[cond]}`, 'next', [reg(d), readOperand(rn, is64), readOperand(rm, is64)], text);
   // cset d, cc is csinc d, zr, zr, !cc: 1 when cc holds.
   if (op === 1 && rn === 31 && rm === 31) return make(rva, `set${X86_CONDITION[cond ^ 1]}`, 'next', [reg(d)], text);
   return other(rva, name, rd, text === undefined ? undefined : () => text);
@@ -345,7 +353,7 @@ function addSubRegister(w: number, rva: number, T: boolean): A64Decoded {
 }
 
 /** Loads and stores: literal, unsigned offset, unscaled/pre/post-index, register offset, pairs. */
-function loadStore(w: number, rva: number, T: boolean, va: (x: number) => string): A64Decoded {
+function loadStore(w: number, rva: number, T: boolean, imageBase: bigint): A64Decoded {
   const rt = w & 31;
   const rn = (w >>> 5) & 31;
   const isVector = (w & 0x04000000) !== 0;
@@ -355,13 +363,13 @@ function loadStore(w: number, rva: number, T: boolean, va: (x: number) => string
     const target = rva + signExtend((w >>> 5) & 0x7ffff, 19) * 4;
     if (isVector) {
       const t = `${['s', 'd', 'q', '?'][opc]}${rt}`;
-      return make(rva, 'mov', 'next', [reg(t), mem(undefined, 0, [4, 8, 16, 0][opc] as number, target >>> 0)], T ? `ldr ${t}, ${va(target)}` : undefined);
+      return make(rva, 'mov', 'next', [reg(t), mem(undefined, 0, [4, 8, 16, 0][opc] as number, target >>> 0)], T ? `ldr ${t}, ${vaText(imageBase, target)}` : undefined);
     }
-    if (opc === 3) return make(rva, 'prfm', 'next', [], T ? `prfm ${va(target)}` : undefined);
+    if (opc === 3) return make(rva, 'prfm', 'next', [], T ? `prfm ${vaText(imageBase, target)}` : undefined);
     const size = opc === 0 ? 4 : 8;
     const t = gpr(rt, opc !== 0);
     const name = opc === 2 ? 'ldrsw' : 'ldr';
-    return make(rva, opc === 2 ? 'movsxd' : 'mov', 'next', [reg(t), mem(undefined, 0, size, target >>> 0)], T ? `${name} ${t}, ${va(target)}` : undefined);
+    return make(rva, opc === 2 ? 'movsxd' : 'mov', 'next', [reg(t), mem(undefined, 0, size, target >>> 0)], T ? `${name} ${t}, ${vaText(imageBase, target)}` : undefined);
   }
   // Load/store pair.
   if ((w & 0x3a000000) === 0x28000000) return loadStorePair(w, rva, T);
@@ -453,20 +461,19 @@ function loadStorePair(w: number, rva: number, T: boolean): A64Decoded {
   const offset = signExtend((w >>> 15) & 0x7f, 7) * size;
   const base = gpr(rn, true, true);
   const name = (isLoad ? 'ldp' : 'stp').replace('p', kind === 0 ? 'np' : 'p') + (opc === 1 && !isVector ? 'sw' : '');
-  const regName = (r: number) => (isVector ? `${['s', 'd', 'q'][opc]}${r}` : gpr(r, opc === 2 || (opc === 1 && isLoad)));
-  const t1 = regName(rt);
-  const t2 = regName(rt2);
+  const wide = opc === 2 || (opc === 1 && isLoad);
+  const t1 = isVector ? `${['s', 'd', 'q'][opc]}${rt}` : gpr(rt, wide);
+  const t2 = isVector ? `${['s', 'd', 'q'][opc]}${rt2}` : gpr(rt2, wide);
   const disp = kind === 1 ? 0 : offset;
   const writeback = kind === 1 || kind === 3 ? offset : 0;
   const addr = kind === 1 ? `[${base}], #${offset}` : offset === 0 ? `[${base}]` : `[${base}, #${offset}]${kind === 3 ? '!' : ''}`;
   const m = mem(base, disp, size * 2);
-  const data = (r: number, n: string) => (!isVector && r === 31 ? imm(0n) : reg(n));
   const insn: Insn = {
     rva,
     length: 4,
     mnemonic: isLoad ? 'ldp' : 'stp',
     flow: 'next',
-    operands: isLoad ? [reg(t1), reg(t2), m] : [m, data(rt, t1), data(rt2, t2)],
+    operands: isLoad ? [reg(t1), reg(t2), m] : [m, isVector ? reg(t1) : readOperand(rt, wide), isVector ? reg(t2) : readOperand(rt2, wide)],
   };
   return withWriteback(insn, writeback, T ? `${name} ${t1}, ${t2}, ${addr}` : undefined);
 }

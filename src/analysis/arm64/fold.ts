@@ -27,6 +27,11 @@ function folded(mem: MemoryOperand, page: number): MemoryOperand {
 export function foldPageAddresses(insns: Insn[], joins: (index: number) => boolean): void {
   const pages = new Map<number, { page: number; rva: number }>();
   const stackCopies = new Map<number, number>();
+  const forget = (fam: number): void => {
+    pages.delete(fam);
+    stackCopies.delete(fam);
+    if (fam === SP) stackCopies.clear();
+  };
   for (let i = 0; i < insns.length; i++) {
     const insn = insns[i] as Insn;
     const prev = insns[i - 1];
@@ -45,11 +50,6 @@ export function foldPageAddresses(insns: Insn[], joins: (index: number) => boole
       }
       continue;
     }
-    const forget = (fam: number) => {
-      pages.delete(fam);
-      stackCopies.delete(fam);
-      if (fam === SP) stackCopies.clear();
-    };
     const ops = after.operands;
     if (after.writeback !== undefined) {
       const base = ops.find((o) => o.kind === 'mem');
