@@ -157,7 +157,7 @@ export function decodeA64(word: number, rva: number, imageBase: bigint, withText
     const immr = (w >>> 16) & 0x3f;
     const imms = (w >>> 10) & 0x3f;
     const rn = (w >>> 5) & 31;
-    const text = T ? `${name} ${gpr(rd, is64)}, ${gpr(rn, is64)}, #${immr}, #${imms}` : undefined;
+    const text = T ? bitfieldText(name, rd, rn, immr, imms, is64) : undefined;
     // Shifts, zero/sign extensions and field extracts of one register (bfm also keeps rd's other bits).
     if (name === 'bfm' || rd === 31 || rn === 31) return other(rva, name, rd, text === undefined ? undefined : () => text);
     return make(rva, name, 'next', [reg(gpr(rd, is64)), reg(gpr(rn, is64)), imm(BigInt(immr)), imm(BigInt(imms))], text);
@@ -183,6 +183,26 @@ export function decodeA64(word: number, rva: number, imageBase: bigint, withText
   }
   if (((w & 0xffff0000) >>> 0) === 0) return make(rva, 'invalid', 'invalid', [], T ? `udf #${hex(w & 0xffff)}` : undefined);
   return make(rva, 'invalid', 'invalid', [], T ? `(unknown 0x${w.toString(16).padStart(8, '0')})` : undefined);
+}
+
+/** The alias objdump prints for a bitfield move (lsl, lsr, asr, uxtb, sxtw, ubfx…). */
+function bitfieldText(name: string, rd: number, rn: number, immr: number, imms: number, is64: boolean): string {
+  const width = is64 ? 64 : 32;
+  const d = gpr(rd, is64);
+  const n = gpr(rn, is64);
+  const w = gpr(rn, false);
+  if (name === 'ubfm') {
+    if (imms === width - 1) return `lsr ${d}, ${n}, #${immr}`;
+    if (imms + 1 === immr) return `lsl ${d}, ${n}, #${width - 1 - imms}`;
+    if (immr === 0 && (imms === 7 || imms === 15) && !is64) return `${imms === 7 ? 'uxtb' : 'uxth'} ${d}, ${w}`;
+    return imms >= immr ? `ubfx ${d}, ${n}, #${immr}, #${imms - immr + 1}` : `ubfiz ${d}, ${n}, #${width - immr}, #${imms + 1}`;
+  }
+  if (name === 'sbfm') {
+    if (imms === width - 1) return `asr ${d}, ${n}, #${immr}`;
+    if (immr === 0 && (imms === 7 || imms === 15 || imms === 31)) return `${imms === 7 ? 'sxtb' : imms === 15 ? 'sxth' : 'sxtw'} ${d}, ${w}`;
+    return imms >= immr ? `sbfx ${d}, ${n}, #${immr}, #${imms - immr + 1}` : `sbfiz ${d}, ${n}, #${width - immr}, #${imms + 1}`;
+  }
+  return `${name} ${d}, ${n}, #${immr}, #${imms}`;
 }
 
 /** A register read as a source: the zero register reads as the constant 0. */
