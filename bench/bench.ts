@@ -2,7 +2,8 @@
  * npm run bench — speed on ../shared/corpus, as ratios to baselines measured in the same run,
  * so figures compare across machines (and across a loaded machine's moods). Not a test:
  * nothing here passes or fails.
- *   1. in process: each stage against reading the same files' bytes;
+ *   1. in process: each stage against reading the same files' bytes; 1b. ARM64 against x64
+ *      on the two builds of System Informer (bench/arm64-step.ts);
  *   2. as a process, what a user runs (`node dist/bundle/main.js`, built by `npm run bench`):
  *      image-only and full scans at 1 and N jobs, against pefile parsing the same files when
  *      python3 has pefile (Debian: python3-pefile);
@@ -18,6 +19,7 @@ import { findCallSitesFresh } from '../src/analysis/call-sites.js';
 import { analyze, parsePe } from '../src/index.js';
 import { corpusDir, imageFixtures, repoRoot } from '../test/helpers/paths.js';
 import { envWithoutExtraCaCerts, median, pythonWithPefile, timeCommand } from './process.js';
+import { arm64Step } from './arm64-step.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -126,6 +128,7 @@ function main(): void {
 
   const inside = inProcess(files);
   table('1. In process (src via tsx)', inside, files.length, mib, inside[0] as Row, 'time vs read');
+  arm64Step();
 
   const { rows, baseline } = asProcess(files, jobs);
   if (baseline) {

@@ -186,27 +186,24 @@ function checkImportsAndSignature(file: FileReport, fact: Record<string, string>
   assert.equal(file.image?.linkerVersion, fact.linker, 'linker version');
 }
 
-describe('ARM64: image rules run, and the report says call sites were not analysed', () => {
-  it('every arm64 image is analysed with callSiteAnalysis "unsupported-machine"', () => {
+describe('ARM64: the code is analysed like x86/x64 code (issue 14)', () => {
+  it('every arm64 image is analysed: kernel-mode ones with callSiteAnalysis "complete", user-mode and EFI ones "not-run"', () => {
     const arm = report.files.filter((f) => f.machine === 'arm64');
     assert.ok(arm.length >= 5);
     for (const f of arm) {
       assert.equal(f.status, 'analyzed', f.path);
-      assert.equal(f.callSiteAnalysis, 'unsupported-machine', f.path);
+      assert.equal(f.callSiteAnalysis, f.kernelMode ? 'complete' : 'not-run', f.path);
     }
+    assert.ok(arm.filter((f) => f.kernelMode).length >= 3);
   });
-  it('the text report says so even for a compatible arm64 driver', () => {
-    const r = runCli(['scan', join(corpusDir, 'systeminformer', 'arm64', 'systeminformer.sys')]);
-    assert.equal(r.status, 0);
-    assert.match(r.stdout, /COMPATIBLE .*systeminformer\.sys {2}\(arm64: image rules only — call-site analysis is not available/);
-  });
-  it('a compatible arm64 driver reads "compatible (image checks only; call sites not analysed for ARM64)" in text and HTML (issue 10)', () => {
+  it('a compatible arm64 driver reads plain "COMPATIBLE" in text and HTML: no "image checks only" qualifier (issue 10)', () => {
     const file = join(corpusDir, 'systeminformer', 'arm64', 'systeminformer.sys');
     const text = runCli(['scan', file]);
-    assert.match(text.stdout, /^COMPATIBLE \(image checks only; call sites not analysed for ARM64\) {2}\S*systeminformer\.sys/m);
+    assert.equal(text.status, 0);
+    assert.match(text.stdout, /^COMPATIBLE +\S*systeminformer\.sys/m);
+    assert.doesNotMatch(text.stdout, /image (checks|rules) only/);
     const html = runCli(['scan', '--format', 'html', file]);
-    const badges = [...html.stdout.matchAll(/<span class="badge v-compatible">([^<]*)<\/span>/g)].map((m) => m[1]);
-    assert.deepEqual(badges, ['compatible (image checks only; call sites not analysed for ARM64)', 'compatible (image checks only; call sites not analysed for ARM64)']);
+    assert.doesNotMatch(html.stdout, /call sites not analysed for ARM64/);
   });
 });
 

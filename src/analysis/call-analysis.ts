@@ -64,7 +64,7 @@ class CallAnalyzer {
       const spec = apiSpec(site.slot.name);
       if (spec && spec.cls !== 'N') calls.push(this.check(site, spec));
     }
-    const out: CallAnalysis = { supported: true, machine: this.model.bitness === 64 ? 'x64' : 'x86', calls };
+    const out: CallAnalysis = { supported: true, machine: this.model.arch, calls };
     if (this.nxOptIn) out.nxOptIn = this.nxOptIn;
     return out;
   }
@@ -234,7 +234,7 @@ class CallAnalyzer {
   }
 
   private argLocation(n: number, arg: Pick<ApiArgument, 'x86Offset' | 'size'> | undefined, tail: boolean): Location {
-    const loc = argumentLocation(this.model.bitness, n, arg?.x86Offset, arg?.size ?? 4);
+    const loc = argumentLocation(this.model.arch, n, arg?.x86Offset, arg?.size ?? 4);
     // At a tail jump the return address is still on the stack above the arguments.
     if (tail && loc.k === 'mem') return { ...loc, off: loc.off + this.model.pointerSize };
     return loc;

@@ -19,6 +19,8 @@ import { resolveBefore } from './dataflow.js';
 import type { PeImage } from '../pe/index.js';
 import { CodeModel, type FunctionCode, type ImportSlot } from './code-model.js';
 import { branchTarget, type CodeFunction } from './functions.js';
+import { scanArm64References } from './arm64/scan.js';
+import { foldPageAddresses } from './arm64/fold.js';
 
 export type CallForm = 'iat' | 'thunk' | 'register' | 'tail-jump' | 'dynamic' | 'kmdf-table' | 'global-pointer';
 
@@ -91,7 +93,7 @@ export function findCallSitesFresh(
   strategy: Strategy,
   apis?: ReadonlySet<string>,
 ): { sites: ImportCallSite[]; decodedFunctions: number } | undefined {
-  if (image.machine !== 0x14c && image.machine !== 0x8664) return undefined;
+  if (image.machine !== 0x14c && image.machine !== 0x8664 && image.machine !== 0xaa64) return undefined;
   const model = new CodeModel(image);
   try {
     const sites = findImportCallSites(model, apis ? { strategy, apis } : { strategy });
@@ -134,8 +136,12 @@ function collectInFunction(
       if (v.origin.kind !== 'global') continue;
       const slot = slots.get(v.origin.rva);
       if (!slot) continue;
+      if (isArm64Thunk(model, code, i)) {
+        thunks.set(code.fn.start, slot);
+        break;
+      }
       const site: ImportCallSite = { slot, callRva: insn.rva, fn: code.fn, form: 'register', tail: insn.flow === 'jmp-indirect' };
-      const load = v.trace[0];
+      const load = model.firstLoad(v.trace);
       if (load !== undefined) site.viaRva = load;
       sites.push(site);
       break;
@@ -143,8 +149,14 @@ function collectInFunction(
   });
 }
 
+/** ARM64 import thunk: `adrp x16, page; ldr x16, [x16, #off]; br x16` as a function of its own. */
+function isArm64Thunk(model: CodeModel, code: FunctionCode, index: number): boolean {
+  return model.arch === 'arm64' && index === 2 && code.insns[0]?.rva === code.fn.start && code.insns[index]?.flow === 'jmp-indirect';
+}
+
 /**
- * RVAs of code bytes that may hold a reference to one of the slots: x64 a rel32 whose
+ * RVAs of code bytes that may hold a reference to one of the slots: ARM64 the load that
+ * completes an adrp (or a literal load) naming the slot; x64 a rel32 whose
  * instruction ends 0, 1 or 4 bytes after it (immediate operands follow the displacement),
  * x86 the slot's absolute address.
  */
@@ -166,6 +178,12 @@ function scanReferences(model: CodeModel, slots: ReadonlyMap<number, unknown>, h
     if (k > hi) hi = k;
   }
   const base = Number(model.imageBase);
+  if (model.arch === 'arm64') {
+    scanArm64References(model.codeSections(), (at, target, kind) => {
+      if (kind === 'address' && target >= lo && target <= hi && slots.has(target)) hit(at, target);
+    });
+    return;
+  }
   for (const { rva, bytes } of model.codeSections()) {
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const last = bytes.length - 4;
@@ -213,23 +231,30 @@ function importSlotReferences(model: CodeModel, slots: ReadonlyMap<number, unkno
   return hits;
 }
 
-/** Direct call and jump targets (E8/E9 rel32) of a model's code, found in one scan per model. */
+/** Direct call and jump targets (E8/E9 rel32; ARM64 b/bl/b.cond/cbz/tbz) of a model's code, found in one scan per model. */
 const directBranches = new WeakMap<CodeModel, Map<number, number[]>>();
 
-/** RVAs of E8/E9 rel32 instructions whose target is in `targets`. */
+/** RVAs of E8/E9 rel32 instructions (ARM64 direct branches) whose target is in `targets`. */
 export function scanDirectBranches(model: CodeModel, targets: ReadonlySet<number>): number[] {
   let byTarget = directBranches.get(model);
   if (!byTarget) {
     byTarget = new Map();
-    for (const { rva, bytes } of model.codeSections()) {
+    const add = (target: number, at: number) => {
+      const list = (byTarget as Map<number, number[]>).get(target);
+      if (list) list.push(at);
+      else (byTarget as Map<number, number[]>).set(target, [at]);
+    };
+    if (model.arch === 'arm64') {
+      scanArm64References(model.codeSections(), (at, target, kind) => {
+        if (kind !== 'address') add(target, at);
+      });
+    }
+    for (const { rva, bytes } of model.arch === 'arm64' ? [] : model.codeSections()) {
       const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       for (let i = 0; i + 5 <= bytes.length; i++) {
         const op = bytes[i];
         if (op !== 0xe8 && op !== 0xe9) continue;
-        const target = (rva + i + 5 + dv.getInt32(i + 1, true)) >>> 0;
-        const list = byTarget.get(target);
-        if (list) list.push(rva + i);
-        else byTarget.set(target, [rva + i]);
+        add((rva + i + 5 + dv.getInt32(i + 1, true)) >>> 0, rva + i);
       }
     }
     directBranches.set(model, byTarget);
@@ -255,6 +280,24 @@ export function functionsReferencing(model: CodeModel, rvas: readonly number[]):
  */
 function thunkCandidatesOutsideFunctions(model: CodeModel, slots: ReadonlyMap<number, ImportSlot>): Array<{ start: number; slot: ImportSlot }> {
   const out: Array<{ start: number; slot: ImportSlot }> = [];
+  if (model.arch === 'arm64') {
+    for (const hit of importSlotReferences(model, slots)) {
+      if (model.functions.containing(hit)) continue;
+      const insns = [hit - 4, hit, hit + 4].map((rva) => model.reader.decodeAt(rva));
+      if (insns.some((x) => x === undefined)) continue;
+      const three = insns as Insn[];
+      foldPageAddresses(three, () => false);
+      const [page, load, jump] = three as [Insn, Insn, Insn];
+      const mem = load.operands[1];
+      const loaded = load.operands[0];
+      const via = jump.operands[0];
+      if (!page.pageAddress || jump.flow !== 'jmp-indirect' || mem?.kind !== 'mem' || mem.target === undefined) continue;
+      if (loaded?.kind !== 'reg' || via?.kind !== 'reg' || loaded.reg !== via.reg) continue;
+      const slot = slots.get(mem.target);
+      if (slot) out.push({ start: hit - 4, slot });
+    }
+    return out;
+  }
   for (const hit of importSlotReferences(model, slots)) {
     if (model.functions.containing(hit)) continue;
     for (const start of [hit - 2, hit - 3]) {

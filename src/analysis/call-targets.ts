@@ -84,7 +84,7 @@ export function* indirectCallSources(
 function fromRegister(model: CodeModel, code: FunctionCode, index: number, fam: number): PointerSource[] {
   const out: PointerSource[] = [];
   for (const v of resolveBefore(model, code, index, { k: 'reg', fam })) {
-    const load = v.trace[0];
+    const load = model.firstLoad(v.trace);
     if (v.origin.kind === 'global' && plain(v)) {
       out.push(load === undefined ? { kind: 'memory', rva: v.origin.rva } : { kind: 'memory', rva: v.origin.rva, via: load });
       continue;
@@ -136,7 +136,7 @@ function combine(model: CodeModel, base: Value, add: bigint, bits: number): Poin
   const o = base.origin;
   if (o.kind === 'global') {
     const source: PointerSource = { kind: 'through-global', globalRva: o.rva, offset: Number(BigInt.asIntN(bits, add)) };
-    const load = base.trace[0];
+    const load = model.firstLoad(base.trace);
     return load === undefined ? source : { ...source, via: load };
   }
   let rva: bigint | undefined;

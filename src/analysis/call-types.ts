@@ -107,7 +107,7 @@ export interface CheckedCall {
 
 export interface CallAnalysis {
   supported: true;
-  machine: 'x86' | 'x64';
+  machine: 'x86' | 'x64' | 'arm64';
   /** Every call of a table API, compatible ones included (for --verbose / JSON). */
   calls: CheckedCall[];
   nxOptIn?: NxOptIn;

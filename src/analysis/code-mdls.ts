@@ -29,7 +29,7 @@ export function findCodeMdls(model: CodeModel, lookups: readonly RoutineLookup[]
     const code = model.code(site.fn);
     const index = code.indexOf.get(site.callRva);
     if (index === undefined) continue;
-    let loc = argumentLocation(model.bitness, 1, 0, model.pointerSize);
+    let loc = argumentLocation(model.arch, 1, 0, model.pointerSize);
     if (site.tail && loc.k === 'mem') loc = { ...loc, off: loc.off + model.pointerSize };
     for (const v of resolveBefore(model, code, index, loc)) {
       const o = v.origin;

@@ -5,18 +5,28 @@
  */
 import { isExecutable, type PeImage } from '../pe/index.js';
 import { Budget, type BudgetLimits, DEFAULT_LIMITS } from './budget.js';
-import { type Bitness, CodeReader, formatInstruction, type Insn } from './decoder.js';
+import { type Bitness, CodeReader, formatInstruction, type Insn, type InstructionReader } from './decoder.js';
 import {
   branchTarget,
   type CodeFunction,
+  discoverArm64Functions,
   discoverX64Functions,
   discoverByDescent,
   fallsThrough,
   FunctionIndex,
 } from './functions.js';
+import { Arm64Reader, formatArm64 } from './arm64/reader.js';
+import { foldPageAddresses } from './arm64/fold.js';
+import type { CodeArch } from './calling-convention.js';
 
 export const MACHINE_I386 = 0x014c;
 export const MACHINE_AMD64 = 0x8664;
+export const MACHINE_ARM64 = 0xaa64;
+
+/** The instruction set of a machine type, when the code model reads it. */
+export function codeArchOf(machine: number): CodeArch | undefined {
+  return machine === MACHINE_AMD64 ? 'x64' : machine === MACHINE_I386 ? 'x86' : machine === MACHINE_ARM64 ? 'arm64' : undefined;
+}
 
 export interface ImportSlot {
   dll: string;
@@ -41,22 +51,27 @@ export type Unsupported = { supported: false; reason: string };
 
 export class CodeModel {
   readonly bitness: Bitness;
+  readonly arch: CodeArch;
   readonly imageBase: bigint;
-  readonly reader: CodeReader;
+  readonly reader: InstructionReader;
   private functionIndex: FunctionIndex | undefined;
   private readonly codeCache = new Map<number, FunctionCode>();
   private cachedInstructions = 0;
   private decodedFunctions = 0;
   private slotMap: Map<number, ImportSlot> | undefined;
+  private guardCheck: number | undefined | null = null;
 
   constructor(
     readonly image: PeImage,
     /** Work limits for this image, shared by every rule (see budget.ts). */
     readonly budget: Budget = new Budget(),
   ) {
-    this.bitness = image.machine === MACHINE_AMD64 ? 64 : 32;
+    this.arch = codeArchOf(image.machine) ?? 'x86';
+    this.bitness = this.arch === 'x86' ? 32 : 64;
     this.imageBase = image.optionalHeader.imageBase;
-    this.reader = new CodeReader({ windowAt: (rva) => this.sectionBytes(rva) }, this.bitness, this.imageBase, budget);
+    const windows = { windowAt: (rva: number) => this.sectionBytes(rva) };
+    this.reader =
+      this.arch === 'arm64' ? new Arm64Reader(windows, this.imageBase, budget) : new CodeReader(windows, this.bitness, this.imageBase, budget);
   }
 
   get pointerSize(): 4 | 8 {
@@ -66,7 +81,11 @@ export class CodeModel {
   get functions(): FunctionIndex {
     if (!this.functionIndex) {
       this.functionIndex =
-        this.bitness === 64 ? discoverX64Functions(this.image, this.reader) : discoverByDescent(this.image, this.reader);
+        this.arch === 'arm64'
+          ? discoverArm64Functions(this.image, this.reader)
+          : this.arch === 'x64'
+            ? discoverX64Functions(this.image, this.reader)
+            : discoverByDescent(this.image, this.reader);
     }
     return this.functionIndex;
   }
@@ -118,7 +137,7 @@ export class CodeModel {
   code(fn: CodeFunction): FunctionCode {
     let code = this.codeCache.get(fn.start);
     if (!code) {
-      code = buildFunctionCode(fn, fn.instructionRvas ? this.decodeList(fn.instructionRvas) : this.decodeRanges(fn));
+      code = buildFunctionCode(fn, fn.instructionRvas ? this.decodeList(fn.instructionRvas) : this.decodeRanges(fn), this.arch);
       if (this.cachedInstructions + code.insns.length > this.budget.limits.cachedInstructions) {
         this.codeCache.clear();
         this.cachedInstructions = 0;
@@ -136,7 +155,28 @@ export class CodeModel {
   }
 
   format(rva: number): string {
-    return formatInstruction(this.image.space, this.bitness, this.imageBase, rva) ?? '(unreadable)';
+    const text =
+      this.arch === 'arm64' ? formatArm64(this.image.space, this.imageBase, rva) : formatInstruction(this.image.space, this.bitness, this.imageBase, rva);
+    return text ?? '(unreadable)';
+  }
+
+  /** RVA of the CFG check function pointer (load config GuardCFCheckFunctionPointer), if any. */
+  get guardCheckRva(): number | undefined {
+    if (this.guardCheck === null) {
+      const va = this.image.loadConfig?.guardCheckFunctionPointer;
+      const rva = va !== undefined && va > this.imageBase ? va - this.imageBase : undefined;
+      this.guardCheck = rva !== undefined && rva < BigInt(this.image.optionalHeader.sizeOfImage) ? Number(rva) : undefined;
+    }
+    return this.guardCheck;
+  }
+
+  /**
+   * The first instruction of a value's trace that is not an ARM64 adrp: the load or address
+   * the value comes from (on ARM64 the trace names the adrp of its page first).
+   */
+  firstLoad(trace: readonly number[]): number | undefined {
+    if (this.arch !== 'arm64') return trace[0];
+    return trace.find((rva) => ((this.image.space.u32(rva) ?? 0) & 0x9f000000) >>> 0 !== 0x90000000);
   }
 
   fileOffset(rva: number): number | undefined {
@@ -168,7 +208,7 @@ export class CodeModel {
   }
 }
 
-function buildFunctionCode(fn: CodeFunction, insns: Insn[]): FunctionCode {
+function buildFunctionCode(fn: CodeFunction, insns: Insn[], arch: CodeArch): FunctionCode {
   const indexOf = new Map<number, number>();
   insns.forEach((insn, i) => indexOf.set(insn.rva, i));
   const preds = new Map<number, number[]>();
@@ -196,6 +236,7 @@ function buildFunctionCode(fn: CodeFunction, insns: Insn[]): FunctionCode {
     }
   });
   if (!preds.has(0)) preds.set(0, []);
+  if (arch === 'arm64') foldPageAddresses(insns, (i) => { const p = preds.get(i); return p !== undefined && (p.length !== 1 || p[0] !== i - 1); });
   return { fn, insns, indexOf, preds };
 }
 
@@ -203,15 +244,15 @@ const cache = new WeakMap<PeImage, CodeModel | Unsupported>();
 
 /**
  * The shared code model of an image, or why there is none: call-site analysis supports
- * x86 and x64 machine code only (ARM64, ARM, ... are reported as unsupported).
+ * x86, x64 and ARM64 machine code only (ARM, IA-64, ... are reported as unsupported).
  */
 export function codeModelOf(image: PeImage, limits?: Partial<BudgetLimits>): CodeModel | Unsupported {
   let model = cache.get(image);
   if (!model) {
     model =
-      image.machine === MACHINE_AMD64 || image.machine === MACHINE_I386
+      codeArchOf(image.machine) !== undefined
         ? new CodeModel(image, new Budget({ ...DEFAULT_LIMITS, ...limits }))
-        : { supported: false, reason: `call-site analysis supports x86 and x64 code, not ${image.machineName}` };
+        : { supported: false, reason: `call-site analysis supports x86, x64 and ARM64 code, not ${image.machineName}` };
     cache.set(image, model);
   }
   return model;

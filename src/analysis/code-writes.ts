@@ -15,6 +15,7 @@
  */
 import { IMAGE_REL_BASED_HIGHLOW, isExecutable, isWritable, type Section } from '../pe/index.js';
 import { memorySources } from './call-targets.js';
+import { scanArm64References } from './arm64/scan.js';
 import type { CodeModel } from './code-model.js';
 import { BP, type Insn, type MemoryOperand, registerFamily, SP } from './decoder.js';
 import { type CodeFunction, functionName } from './functions.js';
@@ -37,6 +38,7 @@ const STORE_OPCODES = new Set([
 const STORE_OPCODES_0F = new Set([0x11, 0x29, 0x7f, 0xab, 0xb0, 0xb1, 0xb3, 0xba, 0xbb, 0xc0, 0xc1, 0xd6, 0xe7]);
 /** Mnemonics (iced, lower case) that write their first operand. */
 const WRITES = new Set([
+  'stp',
   'mov', 'add', 'sub', 'and', 'or', 'xor', 'adc', 'sbb', 'inc', 'dec', 'not', 'neg', 'xchg', 'cmpxchg', 'xadd', 'bts', 'btr', 'btc',
   'shl', 'sal', 'shr', 'sar', 'rol', 'ror', 'rcl', 'rcr', 'movups', 'movaps', 'movdqa', 'movdqu', 'movq', 'movd', 'movntdq', 'movnti',
 ]);
@@ -143,6 +145,13 @@ function candidateFunctions(model: CodeModel, isCode: (rva: number) => boolean):
     const fn = model.functions.containing(at);
     if (fn && !found.has(fn.start) && isReached(model, fn)) found.set(fn.start, fn);
   };
+  if (model.arch === 'arm64') {
+    // ARM64 names a code address with adrp + add/ldr/str (or adr): every function that does is decoded.
+    scanArm64References(model.codeSections(), (at, target, kind) => {
+      if (kind === 'address' && isCode(target)) add(at);
+    });
+    return [...found.values()];
+  }
   const base = Number(model.imageBase);
   const sections = model.codeSections();
   const storeSoonAfter = (at: number, register?: number): boolean => {

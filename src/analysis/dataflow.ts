@@ -6,10 +6,10 @@
  * frame pointers) and loads from image globals, and stops at the function's parameters so
  * callers can be examined (wrapper summaries).
  */
-import { BP, type Insn, type MemoryOperand, type Operand, registerFamily, registerSize, SP } from './decoder.js';
+import { ARM64_X0, BP, type Insn, type MemoryOperand, type Operand, registerFamily, registerSize, SP } from './decoder.js';
 import type { CodeModel, FunctionCode } from './code-model.js';
 import type { CodeFunction } from './functions.js';
-import { argumentLocation, VOLATILE_32, VOLATILE_64, X64_PARAM_REGS } from './calling-convention.js';
+import { argumentLocation, parameterAtEntry, returnFamily, volatileFamilies } from './calling-convention.js';
 import { ALL, type Condition, compose, constant, describe, finish, globalLoad, type Location, locKey, orValues, param, sizeMask, type Transform, unknown, type Value, valueKey } from './value-algebra.js';
 import { conditionHolds, equalityTested, flagsOfCmp, flagsOfTest, KEEPS_FLAGS, NTDDI_WIN10, ntddiConstant } from './version-flags.js';
 
@@ -19,7 +19,7 @@ export { argumentLocation } from './calling-convention.js';
 /** The reason of an unknown value that is a call's return value (rax/eax just after the call). */
 export const RETURN_VALUE = 'return value of a call';
 /** Instructions whose first operand is only read. */
-const READS_ONLY = new Set(['cmp', 'test', 'push', 'bt', 'ucomiss', 'comiss', 'nop', 'prefetchnta', 'prefetcht0', 'clflush', 'invlpg', 'verr', 'verw']);
+const READS_ONLY = new Set(['cmp', 'cmn', 'test', 'cbz', 'cbnz', 'tbz', 'tbnz', 'msr', 'push', 'bt', 'ucomiss', 'comiss', 'nop', 'prefetchnta', 'prefetcht0', 'clflush', 'invlpg', 'verr', 'verw']);
 /** Instructions that write registers they do not name: family → mnemonics. */
 const IMPLICIT: ReadonlyArray<[string, number[]]> = [
   ['cdq', [2]],
@@ -67,7 +67,7 @@ type Step =
   /** A small set of constants (setcc gives 0 or 1; sbb r,r gives 0 or -1). */
   | { kind: 'choice'; values: bigint[]; held?: boolean[] }
   /** cmov: either `loc` (the condition held; a global's value for `cmovcc r, [global]`) or the unchanged location. */
-  | { kind: 'fork'; loc: Location | Value; traced: boolean }
+  | { kind: 'fork'; loc: Location | Value; traced: boolean; other?: Location | Value }
   /** rax/eax after a call into the image: the callee's return values. */
   | { kind: 'returns'; callee: CodeFunction }
   /** Arithmetic on another location's value (lea r,[b+d]; add r,imm): constants fold, the rest is unknown. */
@@ -125,6 +125,8 @@ class Walker {
   private lastVisited = new Set<number>();
   private readonly entryIndex: number;
   private readonly ptr: number;
+  /** Register family of a call's return value (rax, ARM64 x0). */
+  private readonly returnFam: number;
 
   constructor(
     private readonly model: CodeModel,
@@ -138,6 +140,7 @@ class Walker {
     this.budget = budget;
     this.entryIndex = code.indexOf.get(code.fn.start) ?? 0;
     this.ptr = model.pointerSize;
+    this.returnFam = returnFamily(model.arch);
   }
 
   /** First visit of instruction `p` with this location and transform (false: a loop, this path adds nothing new). */
@@ -225,17 +228,15 @@ class Walker {
       case 'done':
         return [finish(step.value, t, [...step.value.trace, ...trace], [...this.controlConditions(p), ...conds])];
       case 'fork': {
-        // cmovcc: the source when the condition held, the old value when it did not.
+        // cmovcc: the source when the condition held, the old value when it did not
+        // (ARM64 csel: its second source, `other`, when it did not).
         const moved = this.versionCondition(p, true);
         const kept = this.versionCondition(p, false);
         const movedConds = moved ? [...conds, moved] : conds;
-        const source = step.loc;
-        return [
-          ...('origin' in source
-            ? [finish(source, t, [...source.trace, ...trace], movedConds)]
-            : this.walk(p, source, t, step.traced ? [insn.rva, ...trace] : trace, movedConds)),
-          ...this.walk(p, loc, t, trace, kept ? [...conds, kept] : conds),
-        ];
+        const keptConds = kept ? [...conds, kept] : conds;
+        const arm = (source: Location | Value, cs: Condition[]): Value[] =>
+          'origin' in source ? [finish(source, t, [...source.trace, ...trace], cs)] : this.walk(p, source, t, step.traced ? [insn.rva, ...trace] : trace, cs);
+        return [...arm(step.loc, movedConds), ...(step.other ? arm(step.other, keptConds) : this.walk(p, loc, t, trace, keptConds))];
       }
       case 'choice':
         return step.values.map((c, i) => {
@@ -286,13 +287,13 @@ class Walker {
     for (const r of rets) {
       const inner = new Walker(this.model, calleeCode, Math.min(this.budget, CALLEE_BUDGET), 8, this.callDepth + 1);
       const before = inner.budget;
-      const returned = inner.walk(r, { k: 'reg', fam: 0 }, { and: ALL, or: 0n }, [], []);
+      const returned = inner.walk(r, { k: 'reg', fam: this.returnFam }, { and: ALL, or: 0n }, [], []);
       this.budget -= before - inner.budget; // the helper's walk counts against this query
       for (const v of returned) {
         const vc = [...(v.conditions ?? []), ...conds];
         if (v.origin.kind === 'param') {
           // The helper returns its own parameter: what this call passes.
-          const arg = argumentLocation(this.model.bitness, v.origin.index, undefined, this.ptr);
+          const arg = argumentLocation(this.model.arch, v.origin.index, undefined, this.ptr);
           const inside = { and: v.andMask, or: v.orBits };
           for (const a of this.walk(p, arg, { and: ALL, or: 0n }, [], [])) {
             const passed = finish(a, inside, [...a.trace, ...v.trace], [...(a.conditions ?? []), ...(v.conditions ?? [])]);
@@ -320,13 +321,21 @@ class Walker {
     const taken = target === toRva;
     const fallThrough = p + 1 === to;
     if (taken === fallThrough) return undefined; // a jump to the next instruction, or not this edge
+    if (jcc.mnemonic === 'cbz' || jcc.mnemonic === 'cbnz') {
+      // ARM64 compare-and-branch: on the edge where the register is zero, it (and the slot it was just loaded from) is 0.
+      const reg = jcc.operands[1];
+      const zero = (jcc.mnemonic === 'cbz') === taken;
+      return zero && reg?.kind === 'reg' && this.testedHere(reg, p, p, loc) ? { fact: constant(0n, [jcc.rva]) } : undefined;
+    }
+    // Other ARM64 register tests (tbz/tbnz) say nothing about the flags a cmp set.
+    if (!jcc.mnemonic.startsWith('j')) return undefined;
     const cc = jcc.mnemonic.slice(1);
     const test = this.flagSetter(p);
     if (!test) return undefined;
     const tested = equalityTested(test.insn);
     if (tested && (cc === 'e' || cc === 'z' || cc === 'ne' || cc === 'nz')) {
       const equal = (cc === 'e' || cc === 'z') === taken;
-      if (equal && this.sameLocation(tested.op, loc) && this.untouched(tested.op, test.index, p)) {
+      if (equal && this.testedHere(tested.op, test.index, p, loc)) {
         return { fact: constant(tested.value, [test.insn.rva, jcc.rva]) };
       }
     }
@@ -353,6 +362,27 @@ class Walker {
       idx = p;
     }
     return [];
+  }
+
+  /**
+   * Whether the operand the test at `testIndex` compared is the tracked location when the
+   * jump at `p` runs: the location itself, untouched since (not when the test wrote it: ARM64
+   * `subs w8, w8, #4`), or on ARM64 the stack slot the compared register was loaded from by
+   * the instruction just before the test, with only the test in between.
+   */
+  private testedHere(op: Operand, testIndex: number, p: number, loc: Location): boolean {
+    const test = this.code.insns[testIndex] as Insn;
+    const testWrites = test.mnemonic === 'subs' && test.operands[0]?.kind === 'reg' && op.kind === 'reg' && registerFamily(test.operands[0].reg) === registerFamily(op.reg);
+    if (!testWrites && this.sameLocation(op, loc) && this.untouched(op, testIndex, p)) return true;
+    if (this.model.arch !== 'arm64' || op.kind !== 'reg' || loc.k !== 'mem' || p > testIndex + 1) return false;
+    const load = this.code.insns[testIndex - 1];
+    const preds = this.code.preds.get(testIndex);
+    const dst = load?.operands[0];
+    const src = load?.operands[1];
+    if (!load || (preds && (preds.length !== 1 || preds[0] !== testIndex - 1)) || (load.mnemonic !== 'mov' && load.mnemonic !== 'movzx')) return false;
+    if (dst?.kind !== 'reg' || registerFamily(dst.reg) !== registerFamily(op.reg) || src?.kind !== 'mem' || load.writeback !== undefined) return false;
+    const where = this.memLocation(src);
+    return where !== undefined && where !== 'global' && where.k === 'mem' && where.base === loc.base && where.off === loc.off && where.size >= loc.size;
   }
 
   /** Nothing between instructions `from` and `to` (exclusive) writes `op` (a memory operand: nothing at all runs between). */
@@ -386,6 +416,9 @@ class Walker {
     for (let i = p - 1; i >= 0 && i >= p - FLAG_LOOKBACK; i--) {
       const insn = this.code.insns[i] as Insn;
       if (insn.mnemonic === 'cmp' || insn.mnemonic === 'test') return { insn, index: i };
+      // ARM64 `ands d, n, #imm` sets the flags as `tst n, #imm` does, `subs d, n, #imm` as `cmp n, #imm`.
+      if (insn.mnemonic === 'ands' && insn.operands.length === 3) return { insn: { ...insn, mnemonic: 'test', operands: insn.operands.slice(1) }, index: i };
+      if (insn.mnemonic === 'subs' && insn.operands.length === 3) return { insn: { ...insn, mnemonic: 'cmp', operands: insn.operands.slice(1) }, index: i };
       if (!KEEPS_FLAGS.has(insn.mnemonic) && !insn.mnemonic.startsWith('set') && !insn.mnemonic.startsWith('cmov')) return undefined;
       const preds = this.code.preds.get(i);
       if (preds && (preds.length !== 1 || preds[0] !== i - 1)) return undefined; // a join: flags may come from elsewhere
@@ -402,17 +435,21 @@ class Walker {
     const choice = this.code.insns[p] as Insn;
     const test = this.flagSetter(p);
     if (!test) return undefined;
-    const [a, b] = test.insn.operands;
-    if (!a || !b) return undefined;
+    const [a, operand] = test.insn.operands;
+    if (!a || !operand) return undefined;
+    // ARM64 compares with a register that holds the constant (cmp's immediate has 12 bits).
+    const b = operand.kind === 'reg' && this.model.arch === 'arm64' ? (this.constantIn(test.index, operand.reg) ?? operand) : operand;
     // A comparison with a version constant (NTDDI_*): the compared value is not known here.
     if (test.insn.mnemonic === 'cmp' && b.kind === 'imm') {
-      const ntddi = ntddiConstant(b.value);
+      const ntddi = ntddiConstant(this.unshifted(test.index, a, b.value));
       if (ntddi !== undefined) return { rva: choice.rva, testRva: test.insn.rva, held, version: `NTDDI 0x${ntddi.toString(16)}` };
     }
     // The result of a version API (a BOOLEAN in al/eax): tested with test r,r or cmp r,k.
     const reg = a.kind === 'reg' ? a : undefined;
     if (!reg) return undefined;
-    const k = test.insn.mnemonic === 'test' ? (b.kind === 'reg' && b.reg === reg.reg ? undefined : null) : b.kind === 'imm' ? b.value : null;
+    // `test r, r`, or ARM64's `tst w0, #0xff` on a BOOLEAN: both ask whether it is non-zero.
+    const testsItself = (b.kind === 'reg' && b.reg === reg.reg) || (b.kind === 'imm' && (b.value & 0xffn) === 0xffn);
+    const k = test.insn.mnemonic === 'test' ? (testsItself ? undefined : null) : b.kind === 'imm' ? b.value : null;
     if (k === null) return undefined;
     const api = this.versionApi(test.index, registerFamily(reg.reg));
     if (!api) return undefined;
@@ -429,9 +466,33 @@ class Walker {
     return cond;
   }
 
+  /**
+   * The constant a compare means for the unshifted value: ARM64 clang tests `v >= 0x0A000000`
+   * as `lsr w8, v, #25; cmp w8, #4; cset hi` — (k + 1) << 25, less one, as x86's `cmp v, 0x9ffffff; seta`.
+   */
+  private unshifted(testIndex: number, compared: Operand, k: bigint): bigint {
+    const shift = this.code.insns[testIndex - 1];
+    const [dst, , immr, imms] = shift?.operands ?? [];
+    const preds = this.code.preds.get(testIndex);
+    if (shift?.mnemonic !== 'ubfm' || (preds && (preds.length !== 1 || preds[0] !== testIndex - 1))) return k;
+    if (compared.kind !== 'reg' || dst?.kind !== 'reg' || registerFamily(dst.reg) !== registerFamily(compared.reg) || immr?.kind !== 'imm' || imms?.kind !== 'imm') return k;
+    const width = BigInt(registerSize(dst.reg) * 8);
+    if (imms.value !== width - 1n) return k; // not lsr
+    return ((k + 1n) << immr.value) - 1n;
+  }
+
+  /** The one constant register `reg` holds before instruction `index`, as an immediate operand. */
+  private constantIn(index: number, reg: string): Operand | undefined {
+    const fam = registerFamily(reg);
+    if (fam < 0) return undefined;
+    const values = new Walker(this.model, this.code, 50, 8, MAX_CALL_DEPTH, false).walk(index, { k: 'reg', fam }, { and: ALL, or: 0n }, [], []);
+    const only = values.length === 1 ? values[0] : undefined;
+    return only?.origin.kind === 'const' ? { kind: 'imm', value: only.origin.value & sizeMask(registerSize(reg)) } : undefined;
+  }
+
   /** The version API whose return value register family `fam` holds before instruction `index`. */
   private versionApi(index: number, fam: number): { name: string; ntddi: number } | undefined {
-    if (fam !== 0) return undefined;
+    if (fam !== this.returnFam) return undefined;
     let cached = VERSION_API_CACHE.get(this.code);
     if (!cached) VERSION_API_CACHE.set(this.code, (cached = new Map()));
     if (cached.has(index)) return cached.get(index) ?? undefined;
@@ -441,7 +502,7 @@ class Walker {
   }
 
   private findVersionApi(index: number): { name: string; ntddi: number } | undefined {
-    const values = new Walker(this.model, this.code, 200, 8, MAX_CALL_DEPTH, false).walk(index, { k: 'reg', fam: 0 }, { and: ALL, or: 0n }, [], []);
+    const values = new Walker(this.model, this.code, 200, 8, MAX_CALL_DEPTH, false).walk(index, { k: 'reg', fam: this.returnFam }, { and: ALL, or: 0n }, [], []);
     if (values.length !== 1) return undefined;
     const v = values[0] as Value;
     const callRva = v.origin.kind === 'unknown' && v.origin.reason === RETURN_VALUE ? v.trace[0] : undefined;
@@ -457,22 +518,16 @@ class Walker {
     }
     const name = slot === undefined ? undefined : this.model.importSlots.get(slot)?.name;
     if (name !== 'RtlIsNtDdiVersionAvailable') return undefined;
-    const arg = new Walker(this.model, this.code, 400, 8, MAX_CALL_DEPTH, false).walk(ci, argumentLocation(this.model.bitness, 1), { and: ALL, or: 0n }, [], []);
+    const arg = new Walker(this.model, this.code, 400, 8, MAX_CALL_DEPTH, false).walk(ci, argumentLocation(this.model.arch, 1), { and: ALL, or: 0n }, [], []);
     if (arg.length !== 1 || arg[0]?.origin.kind !== 'const') return undefined;
     return { name, ntddi: Number(arg[0].origin.value & 0xffffffffn) };
   }
 
   private atEntry(loc: Location): Value {
-    if (this.model.bitness === 64) {
-      if (loc.k === 'reg') {
-        const i = X64_PARAM_REGS.indexOf(loc.fam);
-        return i >= 0 ? param(i + 1) : unknown('register value at function entry');
-      }
-      if (loc.base === SP && loc.off >= 0x28 && (loc.off - 0x28) % 8 === 0) return param(5 + (loc.off - 0x28) / 8);
-      return unknown('stack value at function entry');
-    }
-    if (loc.k === 'mem' && loc.base === SP && loc.off >= 4 && loc.off % 4 === 0) return param(loc.off / 4);
-    return unknown(loc.k === 'reg' ? 'register value at function entry' : 'memory value at function entry');
+    const n = parameterAtEntry(this.model.arch, loc);
+    if (n !== undefined) return param(n);
+    if (loc.k === 'reg') return unknown('register value at function entry');
+    return unknown(this.model.arch === 'x86' ? 'memory value at function entry' : 'stack value at function entry');
   }
 
   /** The effect of `insn` on `loc`, read backwards. */
@@ -482,11 +537,19 @@ class Walker {
     const isCall = insn.flow === 'call' || insn.flow === 'call-indirect';
     if (loc.k === 'reg') {
       if (isCall) {
-        const volatile = this.model.bitness === 64 ? VOLATILE_64 : VOLATILE_32;
-        if (!volatile.has(loc.fam)) return { kind: 'pass' };
-        const callee = loc.fam === 0 && this.callDepth < MAX_CALL_DEPTH ? this.directCallee(insn) : undefined;
+        if (!volatileFamilies(this.model.arch).has(loc.fam)) return { kind: 'pass' };
+        if (this.isArm64GuardCheck(insn) && ARM64_GUARD_PRESERVES.has(loc.fam)) return { kind: 'pass' };
+        const returned = loc.fam === this.returnFam;
+        const callee = returned && this.callDepth < MAX_CALL_DEPTH ? this.directCallee(insn) : undefined;
         if (callee) return { kind: 'returns', callee };
-        return { kind: 'done', value: unknown(loc.fam === 0 ? RETURN_VALUE : 'register clobbered by a call', [insn.rva]) };
+        return { kind: 'done', value: unknown(returned ? RETURN_VALUE : 'register clobbered by a call', [insn.rva]) };
+      }
+      if (insn.writeback !== undefined) {
+        const mem = ops.find((o): o is MemoryOperand => o.kind === 'mem');
+        const data = ops[0]?.kind === 'reg' && registerFamily(ops[0].reg) === loc.fam;
+        if (mem?.base !== undefined && registerFamily(mem.base) === loc.fam && !data) {
+          return { kind: 'done', value: unknown('pointer register advanced by a pre/post-indexed access', [insn.rva]) };
+        }
       }
       const implicit = IMPLICIT_MAP.get(m);
       if (implicit && implicit.includes(loc.fam) && !(m === 'mul' && ops.length > 1)) {
@@ -502,12 +565,28 @@ class Walker {
       }
       const dst = ops[0];
       if (!dst || dst.kind !== 'reg' || registerFamily(dst.reg) !== loc.fam || READS_ONLY.has(m)) {
+        if (m === 'ldp' && ops[1]?.kind === 'reg' && registerFamily(ops[1].reg) === loc.fam) return this.pairLoad(insn, 1);
         if (m === 'pop' && dst?.kind === 'reg' && registerFamily(dst.reg) === loc.fam) return this.popInto();
         return { kind: 'pass' };
       }
       return this.writeReg(insn, dst.reg, ops[1]);
     }
     return this.memEffect(insn, loc);
+  }
+
+  /**
+   * ARM64 CFG: `blr x16` just after x16 is loaded from __guard_check_icall_fptr checks the
+   * target in x15 and keeps the argument registers x0–x8 and x15 (the call through x15 follows).
+   */
+  private isArm64GuardCheck(insn: Insn): boolean {
+    if (this.model.arch !== 'arm64' || insn.flow !== 'call-indirect') return false;
+    const check = this.model.guardCheckRva;
+    const i = this.code.indexOf.get(insn.rva);
+    const load = i === undefined ? undefined : this.code.insns[i - 1];
+    const via = insn.operands[0];
+    const src = load?.operands[1];
+    const dst = load?.operands[0];
+    return check !== undefined && load?.mnemonic === 'mov' && src?.kind === 'mem' && src.target === check && dst?.kind === 'reg' && via?.kind === 'reg' && dst.reg === via.reg;
   }
 
   /** The image function a direct `call` enters (not the function itself: recursion gives nothing new). */
@@ -522,11 +601,66 @@ class Walker {
     return { kind: 'move', loc: { k: 'mem', base: SP, off: 0, size: this.ptr }, traced: true };
   }
 
+  /**
+   * ARM64 forms with a separate source register: `orr/and d, n, #imm` (n's value, masked),
+   * `orr d, n, m` (n | m), and the bitfield moves `ubfm`/`sbfm` (lsl, lsr, asr, uxtb, sxtw, ubfx…)
+   * whose constant inputs fold.
+   */
+  private arm64ThreeOperand(insn: Insn, size: number): Step | undefined {
+    const [, n, third, fourth] = insn.operands;
+    const m = insn.mnemonic;
+    if (insn.operands.length < 3) return undefined;
+    if (m.startsWith('cmov') && n && third) {
+      // ARM64 csel d, n, m, cc: n when cc held, else m (the zero register reads as 0).
+      const source = (o: Operand): Location | Value =>
+        o.kind === 'reg' && registerFamily(o.reg) >= 0 ? { k: 'reg', fam: registerFamily(o.reg) } : o.kind === 'imm' ? constant(o.value, [insn.rva]) : unknown(`computed by ${m}`, [insn.rva]);
+      return { kind: 'fork', loc: source(n), other: source(third), traced: true };
+    }
+    if (n?.kind !== 'reg') return undefined;
+    const from = registerFamily(n.reg);
+    if (from < 0) return undefined;
+    const mask = sizeMask(size);
+    const narrow = registerSize(n.reg) < 8 ? sizeMask(registerSize(n.reg)) : ALL;
+    if (m === 'or' && third?.kind === 'imm') return { kind: 'move', loc: { k: 'reg', fam: from }, and: mask & narrow, or: third.value, traced: true };
+    if ((m === 'subs' || m === 'adds') && third?.kind === 'imm') {
+      const d = m === 'subs' ? -third.value : third.value;
+      return { kind: 'derive', loc: { k: 'reg', fam: from }, apply: (x) => (x + d) & mask, what: m };
+    }
+    if ((m === 'and' || m === 'ands') && third?.kind === 'imm') return { kind: 'move', loc: { k: 'reg', fam: from }, and: third.value & mask & narrow, traced: true };
+    if (m === 'or' && third?.kind === 'reg' && registerFamily(third.reg) >= 0) {
+      return { kind: 'merge', loc: { k: 'reg', fam: from }, other: { k: 'reg', fam: registerFamily(third.reg) } };
+    }
+    if ((m === 'ubfm' || m === 'sbfm') && third?.kind === 'imm' && fourth?.kind === 'imm') {
+      const width = size * 8;
+      const apply = (x: bigint) => bitfieldMove(x, Number(third.value), Number(fourth.value), width, m === 'sbfm');
+      return { kind: 'derive', loc: { k: 'reg', fam: from }, apply, what: m };
+    }
+    return undefined;
+  }
+
+  /** ARM64 ldp: register `k` (0 or 1) of the pair is loaded from the second half or the first. */
+  private pairLoad(insn: Insn, k: number): Step {
+    const mem = insn.operands[2];
+    if (mem?.kind !== 'mem') return { kind: 'done', value: unknown('computed by ldp', [insn.rva]) };
+    const half = mem.size / 2;
+    const part: MemoryOperand = { ...mem, disp: mem.disp + k * half, size: half };
+    if (mem.target !== undefined) part.target = mem.target + k * half;
+    return this.fromOperand(insn, part, half);
+  }
+
   /** `insn` writes register `reg` (the tracked family). */
   private writeReg(insn: Insn, reg: string, src: Operand | undefined): Step {
     const m = insn.mnemonic;
     const size = registerSize(reg);
     const fam = registerFamily(reg);
+    if (m === 'ldp') return this.pairLoad(insn, 0);
+    const arm64 = this.arm64ThreeOperand(insn, size);
+    if (arm64) return arm64;
+    if (m === 'movk') {
+      // ARM64 movk: a 16-bit field replaced, the rest kept (a 32-bit write clears the top half).
+      const field = insn.operands[2];
+      if (src?.kind === 'imm' && field?.kind === 'imm') return { kind: 'move', loc: { k: 'reg', fam }, and: sizeMask(size) & ~field.value, or: src.value, traced: true };
+    }
     if (m === 'pop') return this.popInto();
     if (m.startsWith('set') && isRegisterDestination(insn)) return { kind: 'choice', values: [0n, 1n], held: [false, true] };
     if (size < 4 && (m === 'or' || m === 'and') && src?.kind === 'imm') {
@@ -558,7 +692,7 @@ class Walker {
         if (src?.kind === 'reg' && registerFamily(src.reg) >= 0) return { kind: 'merge', loc: { k: 'reg', fam }, other: { k: 'reg', fam: registerFamily(src.reg) } };
         if (src?.kind === 'mem') {
           const where = this.memLocation(src);
-          if (where === 'global') return { kind: 'merge', loc: { k: 'reg', fam }, other: globalLoad(src.target as number, src.size || size, insn.rva) };
+          if (where === 'global') return { kind: 'merge', loc: { k: 'reg', fam }, other: globalLoad(src.target as number, src.size || size, ...addressTrace(insn)) };
           if (where) return { kind: 'merge', loc: { k: 'reg', fam }, other: where };
         }
         break;
@@ -586,7 +720,7 @@ class Walker {
         break;
       case 'lea':
         if (src?.kind === 'mem') {
-          if (src.target !== undefined) return { kind: 'done', value: { origin: { kind: 'address', rva: src.target }, andMask: ALL, orBits: 0n, trace: [insn.rva] } };
+          if (src.target !== undefined) return { kind: 'done', value: { origin: { kind: 'address', rva: src.target }, andMask: ALL, orBits: 0n, trace: addressTrace(insn) } };
           const base = src.base !== undefined ? registerFamily(src.base) : -1;
           if (base >= 0 && src.index === undefined && src.disp === 0) return { kind: 'move', loc: { k: 'reg', fam: base }, traced: true };
           if (base >= 0 && base !== SP && src.index === undefined) {
@@ -634,7 +768,7 @@ class Walker {
         }
         if (m.startsWith('cmov') && src?.kind === 'mem') {
           const where = this.memLocation(src);
-          if (where === 'global') return { kind: 'fork', loc: globalLoad(src.target as number, src.size || size, insn.rva), traced: true };
+          if (where === 'global') return { kind: 'fork', loc: globalLoad(src.target as number, src.size || size, ...addressTrace(insn)), traced: true };
           if (where) return { kind: 'fork', loc: where, traced: true };
         }
     }
@@ -653,7 +787,7 @@ class Walker {
     }
     if (src.kind === 'mem') {
       const loc = this.memLocation(src);
-      if (loc === 'global') return { kind: 'done', value: globalLoad(src.target as number, src.size || size, insn.rva) };
+      if (loc === 'global') return { kind: 'done', value: globalLoad(src.target as number, src.size || size, ...addressTrace(insn)) };
       if (loc) return { kind: 'move', loc, traced: true };
       return { kind: 'done', value: unknown(`loaded through a pointer (${describeMem(src)})`, [insn.rva]) };
     }
@@ -673,6 +807,15 @@ class Walker {
     const m = insn.mnemonic;
     const ptr = this.ptr;
     const isCall = insn.flow === 'call' || insn.flow === 'call-indirect';
+    if (insn.writeback !== undefined) {
+      const mem = ops.find((o): o is MemoryOperand => o.kind === 'mem');
+      if (mem?.base !== undefined && registerFamily(mem.base) === loc.base) {
+        // ARM64 pre/post-index: base after = base before + writeback, and the access is at base before + disp.
+        const before = { ...loc, off: loc.off + insn.writeback };
+        const stored = this.storeEffect(insn, before);
+        return stored.kind === 'pass' ? { kind: 'move', loc: before, traced: false } : stored;
+      }
+    }
     if (loc.base === SP) {
       if (m === 'push') {
         const size = ops[0]?.kind === 'mem' ? ops[0].size || ptr : ops[0]?.kind === 'reg' ? Math.max(registerSize(ops[0].reg), 2) : ptr;
@@ -699,9 +842,11 @@ class Walker {
         return { kind: 'done', value: unknown(`stack pointer changed by ${m}`, [insn.rva]) };
       }
       if (isCall) {
-        if (this.model.bitness === 64) {
+        if (this.model.arch === 'x64') {
           return loc.off < 0x20 ? { kind: 'done', value: unknown('home space overwritten by a call', [insn.rva]) } : { kind: 'pass' };
         }
+        // ARM64 callees keep the caller's frame (no home space; outgoing arguments are read only).
+        if (this.model.arch === 'arm64') return { kind: 'pass' };
         const cleanup = this.calleeCleanup(insn);
         if (cleanup === undefined) return { kind: 'done', value: unknown('stack depth across a call is unknown', [insn.rva]) };
         // stdcall callees pop their arguments: sp after the call = sp before + cleanup.
@@ -725,12 +870,29 @@ class Walker {
         return { kind: 'done', value: unknown('frame register restored', [insn.rva]) };
       }
       if (isCall && loc.base !== BP) {
-        const volatile = this.model.bitness === 64 ? VOLATILE_64 : VOLATILE_32;
-        if (volatile.has(loc.base)) return { kind: 'done', value: unknown('pointer register clobbered by a call', [insn.rva]) };
+        if (volatileFamilies(this.model.arch).has(loc.base)) return { kind: 'done', value: unknown('pointer register clobbered by a call', [insn.rva]) };
       }
     }
-    // A store to the tracked slot?
+    return this.storeEffect(insn, loc);
+  }
+
+  /** A store to the tracked slot? */
+  private storeEffect(insn: Insn, loc: Extract<Location, { k: 'mem' }>): Step {
+    const ops = insn.operands;
+    const m = insn.mnemonic;
+    const ptr = this.ptr;
     const dst = ops[0];
+    if (m === 'stp' && dst?.kind === 'mem' && dst.base !== undefined && dst.index === undefined && registerFamily(dst.base) === loc.base) {
+      // ARM64 store pair: two registers to consecutive slots.
+      const half = dst.size / 2;
+      for (let k = 0; k < 2; k++) {
+        const at = dst.disp + k * half;
+        if (!(at < loc.off + loc.size && loc.off < at + half)) continue;
+        if (at !== loc.off || half < loc.size) return { kind: 'done', value: unknown('partially overwritten', [insn.rva]) };
+        return this.fromOperand(insn, ops[1 + k], half);
+      }
+      return { kind: 'pass' };
+    }
     if (dst?.kind === 'mem' && !READS_ONLY.has(m) && dst.base !== undefined && dst.index === undefined && registerFamily(dst.base) === loc.base) {
       const dsize = dst.size || ptr;
       const overlaps = dst.disp < loc.off + loc.size && loc.off < dst.disp + dsize;
@@ -780,6 +942,27 @@ class Walker {
   }
 }
 
+/** A64 UBFM/SBFM on a `width`-bit register: the field [imms:immr] moved to the bottom, or bits [imms:0] moved up to width-immr. */
+function bitfieldMove(x: bigint, immr: number, imms: number, width: number, signed: boolean): bigint {
+  const mask = sizeMask(width / 8);
+  let field: bigint;
+  let length: number;
+  if (imms >= immr) {
+    length = imms - immr + 1;
+    field = (x >> BigInt(immr)) & ((1n << BigInt(length)) - 1n);
+  } else {
+    length = imms + 1 + (width - immr);
+    field = (x & ((1n << BigInt(imms + 1)) - 1n)) << BigInt(width - immr);
+  }
+  if (signed && length < width && ((field >> BigInt(length - 1)) & 1n) === 1n) field |= mask & ~((1n << BigInt(length)) - 1n);
+  return field & mask;
+}
+
+/** The instructions that name an address: ARM64 adrp then the load/add that completes it; else the one instruction. */
+function addressTrace(insn: Insn): number[] {
+  return insn.pageRva !== undefined ? [insn.pageRva, insn.rva] : [insn.rva];
+}
+
 /** setcc writes a byte register: the value is 0 or 1. */
 function isRegisterDestination(insn: Insn): boolean {
   return insn.operands[0]?.kind === 'reg';
@@ -799,6 +982,8 @@ function describeMem(mem: MemoryOperand): string {
 
 /** versionApi answers per function and test instruction (a `test eax, eax` is asked about from many paths). */
 const VERSION_API_CACHE = new WeakMap<FunctionCode, Map<number, { name: string; ntddi: number } | null>>();
+/** Register families the ARM64 CFG check call keeps: x0–x8 and x15. */
+const ARM64_GUARD_PRESERVES = new Set([...Array.from({ length: 9 }, (_, i) => ARM64_X0 + i), ARM64_X0 + 15]);
 /** Instructions looked back from a value's definition for the branch that decides whether it runs. */
 const CONTROL_LOOKBACK = 24;
 /** Instructions looked back from a choice for the cmp/test that set its flags. */

@@ -64,6 +64,15 @@ export interface Insn {
   mnemonic: string;
   flow: Flow;
   operands: Operand[];
+  /**
+   * ARM64 pre/post-indexed loads and stores: the memory operand's base register changes by
+   * this many bytes (the operand's `disp` is from the base before the instruction).
+   */
+  writeback?: number;
+  /** ARM64 adrp: the address is a 4 KiB page; a later load, store or add supplies the low 12 bits. */
+  pageAddress?: boolean;
+  /** ARM64: the adrp whose page this instruction's address builds on (arm64/fold.ts), for evidence. */
+  pageRva?: number;
 }
 
 /** What function discovery needs of an instruction. */
@@ -78,6 +87,14 @@ export interface FlowInsn {
 /** Where the code bytes come from (PeImage.space provides `bytesAt`). */
 export interface CodeBytes {
   bytesAt(rva: number, size: number): Uint8Array | undefined;
+}
+
+/** What function discovery and the code model need of a decoder (x86/x64: CodeReader; ARM64: Arm64Reader). */
+export interface InstructionReader {
+  readonly limits: BudgetLimits;
+  decodeAt(rva: number): Insn | undefined;
+  flowAt(rva: number): FlowInsn | undefined;
+  dispose(): void;
 }
 
 /** Code bytes in windows: the file bytes around `rva` (normally its whole section). */
@@ -144,6 +161,8 @@ export function registerFamily(reg: string): number {
 export const FAMILY_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
 export const SP = 4;
 export const BP = 5;
+/** Register family of ARM64 x0 (x_n is ARM64_X0 + n). */
+export const ARM64_X0 = 16;
 
 const GPR_INFO = new Map<string, { family: number; size: number }>();
 {
@@ -162,6 +181,13 @@ const GPR_INFO = new Map<string, { family: number; size: number }>();
     GPR_INFO.set(`r${i}w`, { family: i, size: 2 });
     GPR_INFO.set(`r${i}l`, { family: i, size: 1 });
   }
+  // ARM64: x0–x30 are families 16–46 (w0–w30 their low halves); the stack pointer shares
+  // family SP with x86 ("sp" is also x86's 16-bit name). xzr/wzr are no family: reading them gives 0.
+  for (let i = 0; i <= 30; i++) {
+    GPR_INFO.set(`x${i}`, { family: ARM64_X0 + i, size: 8 });
+    GPR_INFO.set(`w${i}`, { family: ARM64_X0 + i, size: 4 });
+  }
+  GPR_INFO.set('wsp', { family: SP, size: 4 });
 }
 
 function sizeMask(bytes: number): bigint {
@@ -169,7 +195,7 @@ function sizeMask(bytes: number): bigint {
 }
 
 /** A reusable decoder over one buffer: decodes the instruction at any RVA inside it. */
-export class CodeReader {
+export class CodeReader implements InstructionReader {
   private instruction: Instruction | undefined;
   private decoder: Decoder | undefined;
   private window: { rva: number; bytes: Uint8Array } | undefined;

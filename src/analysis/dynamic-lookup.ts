@@ -10,7 +10,7 @@ import { API_TABLE } from './api-table.js';
 import { findImportCallSites } from './call-sites.js';
 import type { CodeModel, FunctionCode } from './code-model.js';
 import { argumentLocation, resolveBefore, type Value } from './dataflow.js';
-import { BP, registerFamily, SP } from './decoder.js';
+import { ARM64_X0, BP, registerFamily, SP } from './decoder.js';
 import { functionName } from './functions.js';
 import { hex } from '../pe/index.js';
 
@@ -56,7 +56,7 @@ function lookupsOf(model: CodeModel): RoutineLookup[] {
     if (off !== undefined) lookup.fileOffset = off;
     if (index !== undefined) {
       let named: { name: string; rva: number } | undefined;
-      const args = resolveBefore(model, code, index, argumentLocation(model.bitness, 1));
+      const args = resolveBefore(model, code, index, argumentLocation(model.arch, 1));
       for (const v of args) {
         if (v.origin.kind === 'address') named = readUnicodeString(model, v.origin.rva);
         else named = stackString(model, code, index, v);
@@ -70,7 +70,7 @@ function lookupsOf(model: CodeModel): RoutineLookup[] {
           .pop();
         const initIndex = init ? code.indexOf.get(init.callRva) : undefined;
         if (initIndex !== undefined) {
-          const texts = resolveBefore(model, code, initIndex, argumentLocation(model.bitness, 2));
+          const texts = resolveBefore(model, code, initIndex, argumentLocation(model.arch, 2));
           for (const v of texts) {
             if (v.origin.kind === 'address') named = readWideString(model, v.origin.rva);
             if (named) break;
@@ -117,7 +117,9 @@ function stackString(model: CodeModel, code: FunctionCode, callIndex: number, v:
     }
     break;
   }
-  if (i === undefined || (base !== SP && base !== BP)) return undefined;
+  // Locals are addressed from the stack pointer or the frame pointer (x86 ebp/rbp, ARM64 x29).
+  const frame = model.arch === 'arm64' ? ARM64_X0 + 29 : BP;
+  if (i === undefined || (base !== SP && base !== frame)) return undefined;
   let delta = 0; // how far the stack pointer moves from the lea to the call
   if (base === SP) {
     for (let j = i + 1; j < callIndex; j++) {
@@ -129,7 +131,11 @@ function stackString(model: CodeModel, code: FunctionCode, callIndex: number, v:
       else if (x.mnemonic === 'pop') delta += model.pointerSize;
       else if (op?.kind === 'reg' && registerFamily(op.reg) === SP) {
         if ((x.mnemonic === 'sub' || x.mnemonic === 'add') && imm?.kind === 'imm') delta += (x.mnemonic === 'add' ? 1 : -1) * Number(imm.value);
+        // ARM64 `sub sp, sp, #n` (lea sp, [sp - n] in the analysis form).
+        else if (x.mnemonic === 'lea' && imm?.kind === 'mem' && imm.base !== undefined && registerFamily(imm.base) === SP && imm.index === undefined) delta += imm.disp;
         else return undefined;
+      } else if (x.writeback !== undefined && x.operands.some((o) => o.kind === 'mem' && o.base !== undefined && registerFamily(o.base) === SP)) {
+        delta += x.writeback; // ARM64 pre/post-indexed access through sp
       }
     }
   }

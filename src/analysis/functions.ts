@@ -11,7 +11,7 @@
  * once something reached calls or references it (reachability.ts).
  */
 import { isExecutable, type PeImage } from '../pe/index.js';
-import type { CodeReader, FlowInsn, Insn } from './decoder.js';
+import type { FlowInsn, Insn, InstructionReader } from './decoder.js';
 import { codeSpan, RvaTable } from './rva-table.js';
 
 export interface CodeFunction {
@@ -36,6 +36,8 @@ export function functionName(fn: CodeFunction): string {
 }
 
 const UNW_FLAG_CHAININFO = 0x4;
+const ARM64 = 0xaa64;
+const ARM64_NOP = 0xd503201f;
 /** Bound for hostile input: unwind chain depth (descent limits are in budget.ts). */
 const MAX_CHAIN = 32;
 
@@ -97,7 +99,7 @@ function isCode(image: PeImage, rva: number): boolean {
 }
 
 /** x64: one function per root RUNTIME_FUNCTION; chained entries add ranges to their root. */
-export function discoverX64Functions(image: PeImage, reader: CodeReader): FunctionIndex {
+export function discoverX64Functions(image: PeImage, reader: InstructionReader): FunctionIndex {
   // Images linked without unwind data (lld without -funwind-tables, hand-made drivers): descend.
   if (image.exceptionTable.length === 0) return discoverByDescent(image, reader);
   const space = image.space;
@@ -143,11 +145,38 @@ export function discoverX64Functions(image: PeImage, reader: CodeReader): Functi
   return extra.length === 0 ? covered : new FunctionIndex([...functions, ...extra]);
 }
 
+/**
+ * ARM64: one function per .pdata entry. The length is in the entry itself for packed unwind
+ * data (Flag, the low two bits, non-zero: FunctionLength in bits 2–12, in 4-byte units), else
+ * in the first word of the .xdata record it points at (bits 0–17, in 4-byte units). Leaf
+ * functions without an entry are found by sweeping the gaps, as on x64.
+ */
+export function discoverArm64Functions(image: PeImage, reader: InstructionReader): FunctionIndex {
+  if (image.exceptionTable.length === 0) return discoverByDescent(image, reader);
+  const names = exportNames(image);
+  const byStart = new Map<number, CodeFunction>();
+  for (const rf of image.exceptionTable) {
+    const flag = rf.unwindData & 3;
+    const units = flag !== 0 ? (rf.unwindData >>> 2) & 0x7ff : (image.space.u32(rf.unwindData) ?? 0) & 0x3ffff;
+    const end = rf.beginRva + units * 4;
+    if (units === 0 || (rf.beginRva & 3) !== 0 || image.dataRanges.contains(rf.beginRva) || !isCode(image, rf.beginRva)) continue;
+    if (byStart.has(rf.beginRva)) continue;
+    const fn: CodeFunction = { start: rf.beginRva, ranges: [{ begin: rf.beginRva, end }], source: 'pdata' };
+    const name = names.get(rf.beginRva);
+    if (name !== undefined) fn.name = name;
+    byStart.set(rf.beginRva, fn);
+  }
+  const functions = [...byStart.values()];
+  const covered = new FunctionIndex(functions);
+  const extra = leafFunctionsInGaps(image, reader, functions, names, (t) => covered.containing(t) !== undefined);
+  return extra.length === 0 ? covered : new FunctionIndex([...functions, ...extra]);
+}
+
 const MAX_GAP_SWEEP = 0x100000;
 
 function leafFunctionsInGaps(
   image: PeImage,
-  reader: CodeReader,
+  reader: InstructionReader,
   functions: readonly CodeFunction[],
   names: ReadonlyMap<number, string>,
   isCovered: (rva: number) => boolean,
@@ -176,7 +205,7 @@ function leafFunctionsInGaps(
         budget -= insn.length;
         // Padding between functions: int3, nop (any length), zero bytes.
         const bytes = image.space.bytesAt(pos, 1);
-        if (insn.flow === 'invalid' || insn.flow === 'interrupt' || bytes?.[0] === 0x00 || isNop(image, pos, insn.length)) {
+        if (insn.flow === 'invalid' || insn.flow === 'interrupt' || (image.machine !== ARM64 && bytes?.[0] === 0x00) || isNop(image, pos, insn.length)) {
           pos += insn.length;
           continue;
         }
@@ -195,10 +224,11 @@ function leafFunctionsInGaps(
   return out;
 }
 
-/** nop, xchg ax,ax and the multi-byte 0F 1F forms compilers pad with. */
+/** nop, xchg ax,ax and the multi-byte 0F 1F forms compilers pad with; ARM64 nop. */
 function isNop(image: PeImage, rva: number, length: number): boolean {
   const b = image.space.bytesAt(rva, length);
   if (!b || b.length === 0) return false;
+  if (image.machine === ARM64) return image.space.u32(rva) === ARM64_NOP;
   let i = 0;
   while (i < b.length && (b[i] === 0x66 || b[i] === 0x2e)) i++;
   return b[i] === 0x90 || (b[i] === 0x0f && b[i + 1] === 0x1f);
@@ -207,7 +237,7 @@ function isNop(image: PeImage, rva: number, length: number): boolean {
 /** Recursive descent of one function; `stopAt` marks code that belongs to someone else. */
 function descendOne(
   image: PeImage,
-  reader: CodeReader,
+  reader: InstructionReader,
   start: number,
   source: CodeFunction['source'],
   name: string | undefined,
@@ -258,7 +288,7 @@ function toRanges(instructions: ReadonlyArray<{ rva: number; length: number }>):
  * each instruction to the function that reaches it first, in the order call targets
  * first, pointers last; a jump to another function's start is a tail call, not a merge.
  */
-export function discoverByDescent(image: PeImage, reader: CodeReader): FunctionIndex {
+export function discoverByDescent(image: PeImage, reader: InstructionReader): FunctionIndex {
   const names = exportNames(image);
   const strong = new Map<number, CodeFunction['source']>();
   const addStrong = (rva: number, source: CodeFunction['source']) => {

@@ -7,13 +7,15 @@
  *   pdata, entry, export, call   reached (the linker or the descent vouches for them)
  *   pointer (x86)                reached: a base relocation holds its address, so something
  *                                takes it (a callback, a dispatch routine, a jump-table case)
- *   sweep (x64 gap code)         reached only when a reached function calls or jumps to its
- *                                start (rel32), or takes its address (RIP-relative lea/mov),
- *                                or a relocated pointer outside code holds it
+ *   sweep (x64/ARM64 gap code)   reached only when a reached function calls or jumps to its
+ *                                start (rel32; ARM64 b/bl), or takes its address (RIP-relative
+ *                                lea/mov; ARM64 adrp+add, adr), or a relocated pointer outside
+ *                                code holds it
  */
 import { isExecutable } from '../pe/index.js';
 import type { CodeModel } from './code-model.js';
 import type { CodeFunction } from './functions.js';
+import { scanArm64References } from './arm64/scan.js';
 
 /** How many sweep functions deep a chain of references is followed. */
 const MAX_DEPTH = 4;
@@ -56,7 +58,10 @@ function candidateReferences(model: CodeModel): Map<number, number[]> {
     if (list) list.push(...starts);
     else (refs as Map<number, number[]>).set(target, [...starts]);
   };
-  if (sweepStarts.size > 0) {
+  if (sweepStarts.size > 0 && model.arch === 'arm64') {
+    // ARM64: b/bl/b.cond/cbz/tbz targets and adrp+add/adr addresses (arm64/scan.ts).
+    scanArm64References(model.codeSections(), (at, target) => add(target, [at]));
+  } else if (sweepStarts.size > 0) {
     for (const { rva, bytes } of model.codeSections()) {
       const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       for (let i = 0; i + 5 <= bytes.length; i++) {

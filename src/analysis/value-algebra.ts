@@ -136,8 +136,8 @@ export function orValues(a: Value, b: Value): Value {
   return { ...a, merged: [...(a.merged ?? []), bOwn, ...(bMerged ?? [])], trace, ...withConditions };
 }
 
-export function globalLoad(rva: number, size: number, at: number): Value {
-  return { origin: { kind: 'global', rva, size }, andMask: ALL, orBits: 0n, trace: [at] };
+export function globalLoad(rva: number, size: number, ...at: number[]): Value {
+  return { origin: { kind: 'global', rva, size }, andMask: ALL, orBits: 0n, trace: at };
 }
 
 export function valueKey(v: Value): string {

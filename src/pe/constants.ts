@@ -100,7 +100,7 @@ export const RELOCATION_WIDTH: Readonly<Record<number, number>> = {
   10: 8,
 };
 
-/** Machine types we name. Call-site analysis supports only x86 and x64. */
+/** Machine types we name. Call-site analysis supports x86, x64 and ARM64. */
 export const MACHINE_NAMES: Readonly<Record<number, string>> = {
   0x0000: 'unknown',
   0x014c: 'x86',

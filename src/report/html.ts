@@ -164,7 +164,7 @@ export function fileSection(file: FileReport, index: number): string {
   }
   const notApplied = file.rulesNotApplied ?? [];
   if (notApplied.length > 0) {
-    // Grouped by reason: on ARM64 a dozen code rules share one.
+    // Grouped by reason: on an undecoded machine (ARMNT) a dozen code rules share one.
     const byReason = new Map<string, string[]>();
     for (const n of notApplied) byReason.set(n.reason, [...(byReason.get(n.reason) ?? []), n.ruleId]);
     const items = [...byReason].map(([reason, ids]) => `<li class="note">Not applied: <b>${esc(ids.join(', '))}</b> — ${esc(reason)}</li>`);

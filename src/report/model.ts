@@ -89,13 +89,13 @@ export interface FileReport {
   verdict: Verdict;
   /**
    * Whether machine code was analysed for call sites: "complete" (x86/x64), or why not —
-   * "unsupported-machine" (e.g. ARM64: image rules only) or "not-run" (no call-site rule
+   * "unsupported-machine" (e.g. ARMNT: image rules only) or "not-run" (no call-site rule
    * was enabled). A compatible verdict without "complete" covers the image rules only.
    */
   callSiteAnalysis: CallSiteAnalysis;
   findings: Finding[];
   /**
-   * The rules that did not run on this file, each with the reason (ARM64 code is not decoded,
+   * The rules that did not run on this file, each with the reason (ARMNT code is not decoded,
    * not kernel-mode code, no executable section, …): what the verdict does not cover.
    * Absent when every rule ran.
    */
@@ -191,7 +191,7 @@ export function verdictOf(findings: readonly Finding[]): Verdict {
 
 /**
  * How a verdict reads when some analysis did not run: a "compatible" driver whose call sites
- * were not analysed (ARM64 …) is compatible only as far as the image checks go, and says so.
+ * were not analysed (ARMNT …) is compatible only as far as the image checks go, and says so.
  * Undefined when the plain verdict tells the whole story.
  */
 export function verdictQualifier(file: Pick<FileReport, 'verdict' | 'callSiteAnalysis' | 'machine'>): string | undefined {

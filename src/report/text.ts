@@ -192,7 +192,7 @@ function summaryLine(c: Colors, report: ReportTail): string {
   return c.bold(line);
 }
 
-/** `--verbose`: the rules that did not run, grouped by reason (ARM64 lists a dozen code rules with one reason). */
+/** `--verbose`: the rules that did not run, grouped by reason (an undecoded machine lists a dozen code rules with one reason). */
 function notAppliedLines(c: Colors, file: FileReport): string[] {
   const byReason = new Map<string, string[]>();
   for (const n of file.rulesNotApplied ?? []) byReason.set(n.reason, [...(byReason.get(n.reason) ?? []), n.ruleId]);

@@ -5,8 +5,8 @@
 import { isExecutable, type PeImage } from '../pe/index.js';
 import type { Applicability, ImageContext, Rule } from './types.js';
 
-/** Machines whose code the decoder reads: i386 and AMD64. */
-const CODE_MACHINES = new Set([0x014c, 0x8664]);
+/** Machines whose code the decoders read: i386, AMD64 (iced-x86) and ARM64 (analysis/arm64). */
+const CODE_MACHINES = new Set([0x014c, 0x8664, 0xaa64]);
 
 export function decodesMachineCode(image: PeImage): boolean {
   return CODE_MACHINES.has(image.machine);
@@ -14,7 +14,7 @@ export function decodesMachineCode(image: PeImage): boolean {
 
 /** The conditions of every rule that reads machine code (`meta.requiresCode`). */
 export function codeApplicability(image: PeImage, facts: ImageContext): Applicability {
-  if (!decodesMachineCode(image)) return `reads x86 and x64 machine code; ${image.machineName.toUpperCase()} code is not decoded`;
+  if (!decodesMachineCode(image)) return `reads x86, x64 and ARM64 machine code; ${image.machineName.toUpperCase()} code is not decoded`;
   const { classification: c } = facts;
   if (!c.kernelMode) return `not kernel-mode code (${c.kind}: ${c.reason}); HVCI governs kernel code only`;
   if (!image.sections.some(isExecutable)) return 'no executable section: there is no machine code to read';
@@ -28,4 +28,9 @@ export function applicabilityOf(rule: Rule, image: PeImage, facts: ImageContext)
     if (code !== true) return code;
   }
   return rule.appliesTo ? rule.appliesTo(image, facts) : true;
+}
+
+/** For rules about x86 instructions (control registers, MSRs): ARM64 has none of them. */
+export function x86Only(image: PeImage): Applicability {
+  return image.machine === 0xaa64 ? 'an x86/x64 instruction (CR0, CR4, MSR writes); ARM64 code has no such instruction' : true;
 }

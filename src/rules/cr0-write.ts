@@ -1,5 +1,6 @@
 import { findControlRegisterWrites } from '../analysis/privileged-writes.js';
 import { hex, type PeImage } from '../pe/index.js';
+import { x86Only } from './applicability.js';
 import { defineInstructionRule } from './instruction-rule.js';
 
 const WRITE_PROTECT = 0x10000n;
@@ -27,6 +28,7 @@ export default defineInstructionRule({
         '{text} at {rva} in {function} clears the write-protect bit (WP) of CR0 and {restoreText} at {restoreRva} sets it again: one code-patching sequence; HVCI keeps code read-only, so patching code this way fails.',
     },
   },
+  appliesTo: x86Only,
   find: (model) => findControlRegisterWrites(model, 0),
   describe(w, model) {
     const clearsWriteProtect = (w.clearedBits & WRITE_PROTECT) !== 0n;

@@ -1,4 +1,5 @@
 import { findControlRegisterWrites } from '../analysis/privileged-writes.js';
+import { x86Only } from './applicability.js';
 import { defineInstructionRule } from './instruction-rule.js';
 import { hex } from '../pe/index.js';
 
@@ -25,6 +26,7 @@ export default defineInstructionRule({
       write: '{text} at {rva} in {function} writes CR4{bits}; HVCI protects these bits, so code that relies on this fails (heuristic).',
     },
   },
+  appliesTo: x86Only,
   find: (model) => findControlRegisterWrites(model, 4),
   describe(w) {
     const cleared = [w.clearedBits & SMEP ? 'SMEP' : '', w.clearedBits & SMAP ? 'SMAP' : ''].filter(Boolean);

@@ -33,6 +33,8 @@ export interface InstructionRuleSpec<M extends string, S extends InstructionSite
   meta: Omit<RuleMeta<M>, 'requiresCode'>;
   /** The sites in the image's reached code. */
   find(model: CodeModel, image: PeImage): Iterable<S>;
+  /** The rule's own conditions beyond reading code (e.g. `x86Only`: no such instruction on ARM64). */
+  appliesTo?: Rule<M>['appliesTo'];
   /** The finding one site makes. */
   describe(site: S, model: CodeModel): InstructionReport<M>;
 }
@@ -40,6 +42,7 @@ export interface InstructionRuleSpec<M extends string, S extends InstructionSite
 export function defineInstructionRule<M extends string, S extends InstructionSite>(spec: InstructionRuleSpec<M, S>): Rule<M> {
   return defineRule({
     meta: { ...spec.meta, requiresCode: true },
+    ...(spec.appliesTo ? { appliesTo: spec.appliesTo } : {}),
     check(image, ctx) {
       withCodeModel(image, (model) => {
         for (const site of spec.find(model, image)) {

@@ -1,4 +1,5 @@
 import { findMsrWrites } from '../analysis/privileged-writes.js';
+import { x86Only } from './applicability.js';
 import { defineInstructionRule } from './instruction-rule.js';
 import { hex } from '../pe/index.js';
 
@@ -32,6 +33,7 @@ export default defineInstructionRule({
       write: 'wrmsr at {rva} in {function} writes {msr}{hook} (heuristic).',
     },
   },
+  appliesTo: x86Only,
   find: (model) => findMsrWrites(model),
   describe(w) {
     const named = (m: bigint): string => (SYSCALL_MSRS.has(m) ? `${SYSCALL_MSRS.get(m) as string} (${hex(m)})` : `MSR ${hex(m)}`);

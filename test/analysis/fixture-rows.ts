@@ -42,12 +42,15 @@ const HEURISTIC_SEVERITY: Record<string, string> = {
 
 export const callRules = CALL_RULES.map((id) => findRule(id)).filter((r): r is Rule => r !== undefined);
 
+
 const fixturesTsv = join(callFixtures, 'FIXTURES.tsv');
 export type Row = Record<string, string>;
+/** Every FIXTURES.tsv row, ARM64 builds included. */
+export const allFixtureRows: Row[] = existsSync(fixturesTsv) ? readTsv(fixturesTsv) : [];
 /** FIXTURES.tsv rows whose binary exists (rows marked n/a: the scenario does not exist for that build). */
-export const fixtureRows: Row[] = existsSync(fixturesTsv)
-  ? readTsv(fixturesTsv).filter((r) => r.verdict !== 'n/a' && r.call_rva !== '-' && existsSync(join(callFixtures, r.file as string)))
-  : [];
+export const fixtureRows: Row[] = allFixtureRows.filter(
+  (r) => r.verdict !== 'n/a' && r.call_rva !== '-' && existsSync(join(callFixtures, r.file as string)),
+);
 export const hex = (n: number | undefined): string => (n === undefined ? '-' : `0x${n.toString(16)}`);
 
 const reports = new Map<string, Finding[]>();

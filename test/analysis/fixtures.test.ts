@@ -18,8 +18,8 @@ import { findingsOf, fixtureRows, groupByFile, hex } from './fixture-rows.js';
 
 /** Class A and D APIs: the calls analyzeCalls checks (class N calls are execute-default-api notes, checked by FIXTURES.tsv rows). */
 const TABLE = new Set(API_TABLE.filter((s) => s.cls !== 'N').map((s) => s.name));
-/** objdump oracle forms that are calls (load-iat and thunk rows are not). */
-const CALL_FORMS = new Set(['call-iat', 'call-reg', 'call-thunk', 'jmp-iat']);
+/** objdump oracle forms that are calls (load-iat and thunk rows are not); jmp-reg: ARM64 `br xN` tail calls. */
+const CALL_FORMS = new Set(['call-iat', 'call-reg', 'call-thunk', 'jmp-iat', 'jmp-reg']);
 
 function image(file: string): PeImage {
   const parsed = parsePe(new Uint8Array(readFileSync(join(callFixtures, file))));

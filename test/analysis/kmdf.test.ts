@@ -2,9 +2,10 @@
  * KMDF function-table calls (rule book §2 "KMDF methods are not imported") against our own
  * C fixtures: test/fixtures/kmdf/src/kmdf.c (KMDF 1.15+ pointer global) and kmdf-array.c
  * (older in-driver table; built with mingw -O2 / -O0, i686, and clang with Control Flow
- * Guard). Expected RVAs come from the objdump/nm oracle that test/fixtures/kmdf/build.sh
- * writes (FIXTURES.tsv, <binary>.calls.tsv, .globals.tsv, .syms.tsv), never from our
- * output; verdicts come from the @expect lines.
+ * Guard; and for ARM64 with clang, issue 14). Expected RVAs come from the objdump/nm oracle that
+ * test/fixtures/kmdf/build.sh writes (FIXTURES.tsv, <binary>.calls.tsv, .globals.tsv, .syms.tsv),
+ * and build-arm64.sh from llvm-objdump/llvm-nm (FIXTURES-arm64.tsv, same files), never from
+ * our output; verdicts come from the @expect lines.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { callFixtures, repoRoot } from '../helpers/paths.js';
 import { readTsv } from '../helpers/tsv.js';
 
 const kmdfFixtures = join(repoRoot, 'test', 'fixtures', 'kmdf', 'bin');
-const rows = readTsv(join(kmdfFixtures, 'FIXTURES.tsv'));
+const rows = [...readTsv(join(kmdfFixtures, 'FIXTURES.tsv')), ...readTsv(join(kmdfFixtures, 'FIXTURES-arm64.tsv'))];
 const files = [...new Set(rows.map((r) => r.file as string))];
 const hex = (n: number | undefined): string => (n === undefined ? '-' : `0x${n.toString(16)}`);
 const poolRule = findRule('execute-pool-type') as Rule;
@@ -43,12 +44,14 @@ function withModel<T>(image: PeImage, f: (m: CodeModel) => T): T {
 }
 
 describe('KMDF function-table calls', () => {
-  it('has the fixtures (both table forms, x64 and x86, CFG, exec and NX twins)', () => {
+  it('has the fixtures (both table forms, x64, x86 and ARM64, CFG, exec and NX twins)', () => {
     assert.deepEqual(files.sort(), [
+      'kmdf-array.arm64.clang-O2.sys',
       'kmdf-array.x64.clang-cfg.sys',
       'kmdf-array.x64.mingw-O0.sys',
       'kmdf-array.x64.mingw-O2.sys',
       'kmdf-array.x86.mingw-O2.sys',
+      'kmdf.arm64.clang-O2.sys',
       'kmdf.x64.mingw-O2.sys',
       'kmdf.x86.mingw-O2.sys',
     ]);

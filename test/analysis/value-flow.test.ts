@@ -34,7 +34,7 @@ function calls(file: string) {
 
 describe('a pool type chosen by a Windows-version test (cmov, setcc, branches)', () => {
   const rows = [...rowsOf('choice_cmov_version'), ...rowsOf('choice_cmov_memory'), ...rowsOf('choice_setcc_version')];
-  it('has rows for all five builds of the three scenarios', () => assert.equal(rows.length, 15));
+  it('has rows for all seven builds (five x86/x64, two ARM64) of the three scenarios', () => assert.equal(rows.length, 21));
   for (const row of rows) {
     it(`${row.file} ${row.function}: a warning that shows ${row.value}`, () => {
       const here = findingsOf(row.file as string).filter((f) => f.ruleId === 'execute-pool-type' && hex(f.rva) === row.call_rva);
@@ -76,7 +76,7 @@ describe("the return value of the driver's own helper", () => {
 describe('a version check for a later Windows 10 release: the target OS decides', () => {
   // flow.c: RtlIsNtDdiVersionAvailable(NTDDI_WIN10_RS1 = 0x0A000002, Windows 10 1607, build 14393).
   const rows = rowsOf('alloc_from_rs1_helper');
-  it('has rows for all five builds', () => assert.equal(rows.length, 5));
+  it('has rows for all seven builds (five x86/x64, two ARM64)', () => assert.equal(rows.length, 7));
   const at = (file: string, callRva: string, target: string) => {
     const bytes = new Uint8Array(readFileSync(join(callFixtures, file)));
     const targetOs = parseTargetOs(target);

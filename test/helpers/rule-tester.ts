@@ -181,8 +181,24 @@ export function ruleTester(rule: Rule, cases: RuleCases): void {
   });
 }
 
-/** Why a rule that reads code does not run on an ARM64 driver and on a user-mode DLL (src/rules/applicability.ts). */
+/** The ARM64 fixture driver with its COFF Machine field set to `machine`: code no decoder of hvci reads. */
+export function withMachine(path: string, machine: number, name: string): TestInput {
+  return built(`${path} with Machine = ${name}`, () => {
+    const bytes = new Uint8Array(readFileSync(join(repoRoot, 'test', 'fixtures', path)));
+    const peOffset = new DataView(bytes.buffer).getUint32(0x3c, true);
+    new DataView(bytes.buffer).setUint16(peOffset + 4, machine, true);
+    return bytes;
+  });
+}
+
+/** Why a rule that reads code does not run on ARMNT code and on a user-mode DLL (src/rules/applicability.ts). */
 export const codeRuleNotApplicable: NotApplicableCase[] = [
-  { input: bin('arm64/bin/clean_driver.arm64.clang.sys'), reason: /^reads x86 and x64 machine code; ARM64 code is not decoded$/ },
+  { input: withMachine('arm64/bin/clean_driver.arm64.clang.sys', 0x01c4, 'ARMNT (0x01c4)'), reason: /^reads x86, x64 and ARM64 machine code; ARMNT code is not decoded$/ },
   { input: bin('image/bin/user_dll.x64.mingw.sys'), reason: /^not kernel-mode code \(dll: subsystem .*\); HVCI governs kernel code only$/ },
+];
+
+/** The x86-only instruction rules (CR0, CR4, MSR writes) also say why they do not run on ARM64 code. */
+export const x86OnlyNotApplicable: NotApplicableCase[] = [
+  ...codeRuleNotApplicable,
+  { input: bin('arm64/bin/clean_driver.arm64.clang.sys'), reason: /^an x86\/x64 instruction \(CR0, CR4, MSR writes\); ARM64 code has no such instruction$/ },
 ];

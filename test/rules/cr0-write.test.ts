@@ -1,6 +1,6 @@
 import { checkFixtureRows } from '../analysis/fixture-rows.js';
 import { ruleById } from '../../src/rules/index.js';
-import { bin, codeRuleNotApplicable, ruleTester } from '../helpers/rule-tester.js';
+import { bin, x86OnlyNotApplicable, ruleTester } from '../helpers/rule-tester.js';
 import { oracleCallRva, precisionOracle } from '../helpers/oracles.js';
 
 // Every expectation row of test/fixtures/calls/bin/FIXTURES.tsv for this rule.
@@ -18,5 +18,5 @@ ruleTester(ruleById('cr0-write'), {
       findings: [{ messageId: 'toggle', rva: toggleWrite as number, args: { restoreRva: `0x${(restoreWrite as number).toString(16)}` } }],
     },
   ],
-  notApplicable: codeRuleNotApplicable,
+  notApplicable: x86OnlyNotApplicable,
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkFixtureRows, findingsOf, fixtureRows } from '../analysis/fixture-rows.js';
 import { ruleById } from '../../src/rules/index.js';
-import { bin, codeRuleNotApplicable, ruleTester } from '../helpers/rule-tester.js';
+import { bin, x86OnlyNotApplicable, ruleTester } from '../helpers/rule-tester.js';
 import { oracleCallRva } from '../helpers/oracles.js';
 
 // Every expectation row of test/fixtures/calls/bin/FIXTURES.tsv for this rule.
@@ -34,5 +34,5 @@ ruleTester(ruleById('cr4-write'), {
       { messageId: 'write', rva: oracleCallRva('privileged.x86.clang-O2.sys', 'cr4_clear_smep', 'cr4-write'), severity: 'warning' },
     ] },
   ],
-  notApplicable: codeRuleNotApplicable,
+  notApplicable: x86OnlyNotApplicable,
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkFixtureRows, findingsOf, fixtureRows } from '../analysis/fixture-rows.js';
 import { ruleById } from '../../src/rules/index.js';
-import { bin, codeRuleNotApplicable, ruleTester } from '../helpers/rule-tester.js';
+import { bin, x86OnlyNotApplicable, ruleTester } from '../helpers/rule-tester.js';
 import { oracleCallRva } from '../helpers/oracles.js';
 
 // Every expectation row of test/fixtures/calls/bin/FIXTURES.tsv for this rule.
@@ -43,5 +43,5 @@ ruleTester(ruleById('msr-write'), {
       { messageId: 'write', rva: oracleCallRva('privileged.x64.mingw-O2.sys', 'msr_hook_lstar', 'msr-write'), severity: 'warning', args: { msr: /IA32_LSTAR/ } },
     ] },
   ],
-  notApplicable: codeRuleNotApplicable,
+  notApplicable: x86OnlyNotApplicable,
 });

@@ -214,6 +214,22 @@ describe('the page in a real browser', { skip: noBrowser }, () => {
     await page.close();
   });
 
+  it('ARM64 drivers: the page decodes their code as the CLI does (issue 14)', { skip: hasCorpus ? false : `no corpus at ${corpusDir}` }, async () => {
+    const drivers = [join(repoRoot, 'test', 'fixtures', 'arm64', 'bin', 'wx_section.arm64.clang.sys'), join(corpusDir, 'systeminformer', 'arm64', 'systeminformer.sys')];
+    const cli = JSON.parse(runCli(['scan', '--format', 'json', '--jobs', '1', ...drivers]).stdout) as ScanReport;
+    assert.deepEqual(cli.files.map((f) => f.callSiteAnalysis), ['complete', 'complete']);
+    const page = await openPage();
+    await page.setInputFiles('#pick-files', drivers);
+    await waitDone(page, drivers.length);
+    const expected = cli.files.map((f) => ({ file: base(f.path), verdict: f.verdict, rules: [...new Set(f.findings.filter((x) => x.severity !== 'note').map((x) => x.ruleId))] }));
+    assert.deepEqual(await shownRows(page), expected);
+    // System Informer's notes name the ARM64 call instruction, and no "image rules only".
+    const card = page.locator('article.card[data-file="systeminformer.sys"]');
+    assert.match((await card.textContent()) ?? '', /"instruction": "blr x\d+"/);
+    assert.doesNotMatch((await card.textContent()) ?? '', /image rules only/);
+    await page.close();
+  });
+
   it('corpus drivers: the page shows the verdicts and rule ids of `hvci scan`', { skip: hasCorpus ? false : `no corpus at ${corpusDir}` }, async () => {
     // A driver the corpus's facts list with a W+X INIT section, and the first others.
     const initRwxDriver = 'binskim/Native_x64_VS2013_KernelModeDriver.sys';
