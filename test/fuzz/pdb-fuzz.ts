@@ -46,7 +46,9 @@ const MUTATORS: Array<[string, Mutator]> = [
   ['truncation at a block boundary', (b, r) => b.slice(0, Math.floor(r() * (b.length / 512)) * 512 + pick(r, [0, 1, 4, 28, 56]))],
   ['huge dword in the superblock', (b, r) => {
     const c = b.slice();
-    new DataView(c.buffer).setUint32(32 + 4 * Math.floor(r() * 6), pick(r, HUGE), true);
+    const at = 32 + 4 * Math.floor(r() * 6);
+    // A second mutation may come after a truncation that left no superblock to change.
+    if (at + 4 <= c.length) new DataView(c.buffer).setUint32(at, pick(r, HUGE), true);
     return c;
   }],
   ['huge stream size or block number in the directory', (b, r) => {
