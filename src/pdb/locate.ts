@@ -56,11 +56,12 @@ export function sourceIndexOf(pdb: Pdb, sectionRvas: readonly number[]): PdbSour
     }
     for (const p of m.procedures) {
       const start = rvaOf(p.segment, p.offset);
-      if (start !== undefined) procedures.push({ start, end: start + Math.max(1, p.length), name: p.name });
+      // A damaged PDB can give an empty name: that is no name (reports never carry "").
+      if (start !== undefined && p.name !== '') procedures.push({ start, end: start + Math.max(1, p.length), name: p.name });
     }
   }
   const publics = pdb.publics
-    .filter((p) => p.isFunction)
+    .filter((p) => p.isFunction && p.name !== '')
     .flatMap((p) => {
       const start = rvaOf(p.segment, p.offset);
       return start === undefined ? [] : [{ start, name: p.name }];
@@ -79,7 +80,7 @@ export function sourceIndexOf(pdb: Pdb, sectionRvas: readonly number[]): PdbSour
       const where = innermost(inlined, rva) ?? innermost(lines, rva);
       const name = nameAt(rva);
       if (!where && name === undefined) return undefined;
-      return { ...(where ? { file: where.file, line: where.line } : {}), ...(name !== undefined ? { function: name } : {}) };
+      return { ...(where?.file ? { file: where.file } : {}), ...(where ? { line: where.line } : {}), ...(name !== undefined ? { function: name } : {}) };
     },
     functionAt: (rva) => starts.get(rva),
   };

@@ -21,7 +21,7 @@ export function annotateFindings(findings: Finding[], checked: CheckedCallSummar
   const sourceAt = (rva: number): SourceRef | undefined => {
     const at = a.index.at(rva);
     if (!at) return undefined;
-    const file = at.file === undefined ? undefined : (a.sourcePath?.(at.file) ?? at.file);
+    const file = at.file ? a.sourcePath?.(at.file) || at.file : undefined;
     return {
       ...(file !== undefined ? { file } : {}),
       ...(at.line !== undefined ? { line: at.line } : {}),

@@ -170,6 +170,25 @@ describe('a PDB of another build, or a damaged one', () => {
     assert.ok(r.findings.every((f) => f.source === undefined || f.source.file === undefined));
     assert.deepEqual(schemaErrors(r), []);
   });
+  it('a PDB whose file and function names are damaged to "": left out, never reported as "" (found by npm run fuzz)', () => {
+    const damaged = bytes('rxdrv.x64.pdb').slice();
+    const text = new TextDecoder('latin1').decode(damaged);
+    // Every copy of the source path and of the fixture's function names cut to an empty C string.
+    for (const name of ['D:\\a\\drv\\src\\rx.c\0', 'D:\\a\\drv/src/rx.c\0', 'AllocateRxBuffer\0', 'PrepareTrampoline\0', 'AllocateRing\0']) {
+      for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + 1)) damaged[at] = 0;
+    }
+    const r = withPdb('rxdrv.x64.sys', 'rxdrv.x64.pdb', damaged);
+    assert.equal(r.pdb?.status, 'used');
+    const sources = r.findings.flatMap((f) => (f.source ? [f.source] : []));
+    assert.ok(sources.length > 0, 'the line numbers are still there');
+    for (const s of sources) {
+      assert.notEqual(s.file, '');
+      assert.notEqual(s.function, '');
+    }
+    assert.ok(!sources.some((s) => s.function === 'AllocateRxBuffer'), 'the damaged names are gone');
+    assert.ok(sources.some((s) => s.file === undefined && s.line !== undefined), 'rx.c lines keep their number without a file');
+    assert.deepEqual(schemaErrors(r), []);
+  });
 });
 
 function schemaErrors(file: FileReport): string[] {
