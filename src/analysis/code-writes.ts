@@ -146,9 +146,29 @@ function candidateFunctions(model: CodeModel, isCode: (rva: number) => boolean):
     if (fn && !found.has(fn.start) && isReached(model, fn)) found.set(fn.start, fn);
   };
   if (model.arch === 'arm64') {
-    // ARM64 names a code address with adrp + add/ldr/str (or adr): every function that does is decoded.
-    scanArm64References(model.codeSections(), (at, target, kind) => {
-      if (kind === 'address' && isCode(target)) add(at);
+    // As on x64: a store to a code address (adrp + str), or a code address taken into a register
+    // (adrp + add, adr) with a store through that register soon after. Loads of code (literal
+    // pools, adrp + ldr) and addresses only passed on (callbacks) do not make a function a candidate.
+    const sections = model.codeSections();
+    const wordAt = (rva: number): number | undefined => {
+      const sec = sections.find((x) => rva >= x.rva && rva + 4 <= x.rva + x.bytes.length);
+      return sec ? new DataView(sec.bytes.buffer, sec.bytes.byteOffset + (rva - sec.rva), 4).getUint32(0, true) : undefined;
+    };
+    scanArm64References(sections, (at, target, kind) => {
+      if (kind !== 'address' || !isCode(target)) return;
+      const w = wordAt(at);
+      if (w === undefined) return;
+      if (isA64Store(w)) add(at);
+      else if (takesA64Address(w)) {
+        for (let k = 1; k <= WINDOW / 4; k++) {
+          const next = wordAt(at + 4 * k);
+          if (next === undefined) break;
+          if (isA64Store(next) && ((next >>> 5) & 31) === (w & 31)) {
+            add(at);
+            break;
+          }
+        }
+      }
     });
     return [...found.values()];
   }
@@ -195,4 +215,16 @@ function candidateFunctions(model: CodeModel, isCode: (rva: number) => boolean):
     }
   }
   return [...found.values()];
+}
+
+/** An A64 store (str/strb/strh/stur, pre/post-index, register offset, stp; integer or vector). */
+function isA64Store(w: number): boolean {
+  const load = (w & 0x00400000) !== 0; // bit 22: L (pairs) / opc<0> (single registers)
+  if (load) return false;
+  return (w & 0x3b000000) === 0x39000000 || (w & 0x3b000000) === 0x38000000 || (w & 0x3a000000) === 0x28000000;
+}
+
+/** `add xd, xn, #imm` or `adr xd, label`: an address into register xd (its number in bits 0-4). */
+function takesA64Address(w: number): boolean {
+  return ((w & 0xff000000) >>> 0) === 0x91000000 || ((w & 0x9f000000) >>> 0) === 0x10000000;
 }
