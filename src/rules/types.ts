@@ -42,7 +42,7 @@ export interface RuleMeta<M extends string = string> {
   messages: Record<M, string>;
   /**
    * The rule reads machine code (call sites, instructions): it applies only to kernel-mode
-   * x86 and x64 images with an executable section (src/rules/applicability.ts says why not).
+   * x86, x64 and ARM64 images with an executable section (src/rules/applicability.ts says why not).
    */
   requiresCode?: boolean;
 }
