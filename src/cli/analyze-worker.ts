@@ -14,7 +14,8 @@ export interface WorkerTask {
   id: number;
   bytes: ArrayBuffer;
   path: string;
-  sha256: string;
+  /** Computed by the main thread only when it needs it (--db); else analyze() hashes the bytes here. */
+  sha256?: string;
 }
 
 const setup = workerData as WorkerSetup;
@@ -22,7 +23,7 @@ parentPort?.on('message', (task: WorkerTask) => {
   const { sources, ...options } = setup;
   const report = analyze(new Uint8Array(task.bytes), {
     path: task.path,
-    sha256: task.sha256,
+    ...(task.sha256 === undefined ? {} : { sha256: task.sha256 }),
     ...options,
     // The PDB is read here, in the worker, and dropped with the report.
     ...(sources ? sourceOptions(sources, task.path) : {}),

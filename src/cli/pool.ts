@@ -29,6 +29,8 @@ function startWorker(workerData: WorkerSetup): Worker {
 
 interface Job {
   task: WorkerTask;
+  /** The file's size, kept: the task's buffer is detached once transferred to the worker. */
+  size: number;
   resolve: (report: FileReport) => void;
 }
 
@@ -48,12 +50,12 @@ export class AnalysisPool {
     private readonly setup: WorkerSetup,
   ) {}
 
-  /** Analyses `bytes` in a worker (they are transferred, not copied). */
-  analyze(bytes: Uint8Array, path: string, sha256: string): Promise<FileReport> {
+  /** Analyses `bytes` in a worker (they are transferred, not copied); the worker hashes them when `sha256` is not given. */
+  analyze(bytes: Uint8Array, path: string, sha256: string | undefined): Promise<FileReport> {
     const buffer =
       bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
     return new Promise((resolve) => {
-      this.queue.push({ task: { id: this.nextId++, bytes: buffer, path, sha256 }, resolve });
+      this.queue.push({ task: { id: this.nextId++, bytes: buffer, path, ...(sha256 === undefined ? {} : { sha256 }) }, size: bytes.byteLength, resolve });
       this.dispatch();
     });
   }
@@ -88,7 +90,7 @@ export class AnalysisPool {
       const job = slot.job;
       slot.job = undefined;
       this.slots.splice(this.slots.indexOf(slot), 1);
-      if (job) job.resolve(crashReport(job.task, why));
+      if (job) job.resolve(crashReport(job, why));
       if (!this.closed) this.dispatch();
     };
     worker.on('error', (e) => fail(`the analysis worker failed: ${e instanceof Error ? e.message : String(e)}`));
@@ -100,6 +102,7 @@ export class AnalysisPool {
   }
 }
 
-function crashReport(task: WorkerTask, why: string): FileReport {
-  return errorFileReport({ path: task.path, sha256: task.sha256, size: task.bytes.byteLength }, 'INTERNAL_ERROR', `internal error (please report it): ${why}`);
+function crashReport({ task, size }: Job, why: string): FileReport {
+  // A task sent without its hash (no --db) has no SHA-256 here: its bytes went to the worker.
+  return errorFileReport({ path: task.path, sha256: task.sha256 ?? '', size }, 'INTERNAL_ERROR', `internal error (please report it): ${why}`);
 }

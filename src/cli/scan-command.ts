@@ -75,8 +75,17 @@ export async function scanEach(
   const jobs = options.jobs ?? 1;
   const setup = analysisSetup(options);
   const pool = jobs > 1 ? new AnalysisPool(jobs, setup) : undefined;
-  // Reports are handed on in input order; at most a few files per worker are in flight.
-  const pending: Array<Promise<FileReport>> = [];
+  // Reports are handed on in input order. Files in flight: enough per worker that one slow
+  // file at the head does not leave the others without work, few enough bytes that memory
+  // stays flat.
+  const pending: Array<{ report: Promise<FileReport>; size: number }> = [];
+  let bytesInFlight = 0;
+  const full = () => (pool ? pending.length > IN_FLIGHT_PER_WORKER * jobs || bytesInFlight > MAX_BYTES_IN_FLIGHT : pending.length > 0);
+  const next = async () => {
+    const head = pending.shift() as { report: Promise<FileReport>; size: number };
+    bytesInFlight -= head.size;
+    await emit(await head.report);
+  };
   let index = 0;
   let emitted = 0;
   let ignored = 0;
@@ -93,17 +102,28 @@ export async function scanEach(
       if (options.shard && !inShard(entry.path, options.shard)) continue; // another shard's file
       options.onFile?.(entry.path, index);
       index++;
-      // The first file is analysed here: a one-file scan never starts the workers. In one
-      // thread the next file is already being read (by libuv) while this one is analysed.
-      pending.push(!pool || index === 1 ? scanFile(entry, options) : scanFile(entry, options, pool));
-      while (pending.length > (pool ? 2 * jobs : 1)) await emit(await (pending.shift() as Promise<FileReport>));
+      // The first file is analysed here: a one-file scan never starts the workers. Reads are
+      // synchronous (read-input.ts), so in one thread a file is read, analysed and written
+      // before the next is opened; with workers the main thread reads ahead of them.
+      const size = entry.info.isFile() ? entry.info.size : 0;
+      bytesInFlight += size;
+      pending.push({ report: !pool || index === 1 ? scanFile(entry, options) : scanFile(entry, options, pool), size });
+      while (full()) await next();
+      // Reads and in-thread analysis are synchronous: let the event loop turn once per file, or
+      // signals (Ctrl-C with --db), timers (the progress bar) and output drains wait for the end.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    while (pending.length > 0) await emit(await (pending.shift() as Promise<FileReport>));
+    while (pending.length > 0) await next();
   } finally {
     await pool?.close();
   }
   return { walk: outcome, ignored };
 }
+
+/** Files queued or being analysed per worker (image-only files take a millisecond or two each). */
+const IN_FLIGHT_PER_WORKER = 8;
+/** ...and at most this many bytes of them, read and not yet reported. */
+const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
 
 /** One file's report; nothing that goes wrong here escapes to stop the scan. */
 async function scanFile(entry: WalkEntry, options: ScanOptions, pool?: AnalysisPool): Promise<FileReport> {
@@ -115,13 +135,15 @@ async function scanFile(entry: WalkEntry, options: ScanOptions, pool?: AnalysisP
     const size = e instanceof InputTooLarge ? e.size : 0;
     return errorReport(path, size, e instanceof InputTooLarge ? e.message : describe(e));
   }
-  const sha256 = sha256Hex(bytes);
-  const stored = options.stored?.(sha256, path);
+  // Without --db the file's SHA-256 is only a report field: a worker computes it, in
+  // parallel, instead of the main thread that feeds every worker.
+  const sha256 = options.stored || !pool ? sha256Hex(bytes) : undefined;
+  const stored = sha256 === undefined ? undefined : options.stored?.(sha256, path);
   if (stored) return stored;
   if (pool) return pool.analyze(bytes, path, sha256);
   try {
     const { sources, ...shared } = analysisSetup(options);
-    return analyze(bytes, { path, sha256, ...shared, ...(sources ? sourceOptions(sources, path) : {}) });
+    return analyze(bytes, { path, ...(sha256 === undefined ? {} : { sha256 }), ...shared, ...(sources ? sourceOptions(sources, path) : {}) });
   } catch (e) {
     return { ...errorReport(path, bytes.length, `internal error (please report it): ${describe(e)}`), errorCode: 'INTERNAL_ERROR' };
   }
