@@ -10,7 +10,7 @@ import { measureMemory, PEAK_RSS_LIMIT } from '../../bench/memory-step.js';
 const enabled = process.env.HVCI_MEMORY_TEST === '1';
 
 it('peak RSS stays under 300 MB for ~3,000 inputs, JSON to a file and JSONL', { skip: enabled ? false : 'opt-in: HVCI_MEMORY_TEST=1', timeout: 3_600_000 }, async () => {
-  const runs = await measureMemory(Number(process.env.HVCI_MEMORY_FILES ?? 3000));
+  const { runs } = await measureMemory(Number(process.env.HVCI_MEMORY_FILES ?? 3000));
   for (const r of runs) {
     assert.ok([0, 1, 3].includes(r.status), `${r.format}: exit ${r.status}`);
     assert.ok(r.peakRss !== undefined, `${r.format}: peak RSS not measured`);
