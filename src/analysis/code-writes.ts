@@ -149,12 +149,13 @@ function candidateFunctions(model: CodeModel, isCode: (rva: number) => boolean):
     // As on x64: a store to a code address (adrp + str), or a code address taken into a register
     // (adrp + add, adr) with a store through that register soon after. Loads of code (literal
     // pools, adrp + ldr) and addresses only passed on (callbacks) do not make a function a candidate.
-    const sections = model.codeSections();
+    // One view per section, made once: a word is read up to 25 times per code address named.
+    const sections = model.codeSections().map((x) => ({ rva: x.rva, end: x.rva + x.bytes.length, view: new DataView(x.bytes.buffer, x.bytes.byteOffset, x.bytes.byteLength) }));
     const wordAt = (rva: number): number | undefined => {
-      const sec = sections.find((x) => rva >= x.rva && rva + 4 <= x.rva + x.bytes.length);
-      return sec ? new DataView(sec.bytes.buffer, sec.bytes.byteOffset + (rva - sec.rva), 4).getUint32(0, true) : undefined;
+      const sec = sections.find((x) => rva >= x.rva && rva + 4 <= x.end);
+      return sec ? sec.view.getUint32(rva - sec.rva, true) : undefined;
     };
-    scanArm64References(sections, (at, target, kind) => {
+    scanArm64References(model.codeSections(), (at, target, kind) => {
       if (kind !== 'address' || !isCode(target)) return;
       const w = wordAt(at);
       if (w === undefined) return;
