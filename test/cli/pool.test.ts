@@ -36,22 +36,27 @@ describe('AnalysisPool', () => {
     }
   });
 
-  it('a worker that dies mid-file costs only that file: an INTERNAL_ERROR report with its path and size', async () => {
+  it('a worker that dies mid-file costs only that file: an INTERNAL_ERROR report with its path and size; the file queued behind it is analysed by its replacement', async () => {
     const pool = new AnalysisPool(1, { targetOs: DEFAULT_TARGET_OS });
     try {
       const bytes = new Uint8Array(readFileSync(driver));
       const size = bytes.byteLength;
       const pending = pool.analyze(bytes, driver, undefined);
       assert.equal(bytes.byteLength, 0, 'the bytes were transferred to the worker');
-      const [worker] = workersOf(pool);
-      assert.ok(worker);
-      await worker.terminate();
+      // One worker: the second file waits in the same worker's queue.
+      const behind = pool.analyze(new Uint8Array(readFileSync(driver)), `${driver}.second`, undefined);
+      const workers = workersOf(pool);
+      assert.equal(workers.length, 1);
+      await (workers[0] as Worker).terminate();
       const report = await pending;
       assert.equal(report.status, 'error');
       assert.equal(report.errorCode, 'INTERNAL_ERROR');
       assert.equal(report.path, driver);
       assert.equal(report.size, size);
-      // The pool replaces the worker: the next file is analysed.
+      const second = await behind;
+      assert.equal(second.status, 'analyzed', second.error);
+      assert.equal(second.path, `${driver}.second`);
+      // The pool replaced the worker: later files are analysed too.
       const next = await pool.analyze(new Uint8Array(readFileSync(driver)), driver, undefined);
       assert.equal(next.status, 'analyzed');
     } finally {
