@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { analyze, type AnalyzeOptions } from '../analyze.js';
+import { keepHeapBounded } from './heap-guard.js';
 import './node-digests.js'; // native digests for the core (src/digest)
 import { type SourceSettings, sourceOptions } from './pdb-lookup.js';
 
@@ -29,4 +30,5 @@ parentPort?.on('message', (task: WorkerTask) => {
     ...(sources ? sourceOptions(sources, task.path) : {}),
   });
   parentPort?.postMessage({ id: task.id, report });
+  keepHeapBounded();
 });

@@ -7,6 +7,7 @@ import type { TargetOs } from '../rules/target-os.js';
 import { INFORMATION_URI, TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { InputTooLarge, readInput } from './read-input.js';
 import type { WorkerSetup } from './analyze-worker.js';
+import { keepHeapBounded } from './heap-guard.js';
 import { AnalysisPool } from './pool.js';
 import { type SourceSettings, sourceOptions } from './pdb-lookup.js';
 import { inShard, type Shard } from './shard.js';
@@ -92,6 +93,7 @@ export async function scanEach(
   const emit = async (report: FileReport) => {
     if (report.status === 'error') options.onError?.(report);
     await onReport(report, emitted++);
+    keepHeapBounded();
   };
   try {
     for await (const entry of walk(inputs, outcome)) {
@@ -121,9 +123,9 @@ export async function scanEach(
 }
 
 /** Files queued or being analysed per worker (image-only files take a millisecond or two each). */
-const IN_FLIGHT_PER_WORKER = 8;
+const IN_FLIGHT_PER_WORKER = 4;
 /** ...and at most this many bytes of them, read and not yet reported. */
-const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+const MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
 
 /** One file's report; nothing that goes wrong here escapes to stop the scan. */
 async function scanFile(entry: WalkEntry, options: ScanOptions, pool?: AnalysisPool): Promise<FileReport> {
