@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { AnalyzeOptions } from '../analyze.js';
 import type { CodeViewInfo } from '../pe/index.js';
+import type { FileReport } from '../report/model.js';
 import type { PdbCandidate } from '../source/match.js';
 
 export interface SourceSettings {
@@ -36,7 +37,7 @@ export function sourceOptions(settings: SourceSettings, driverPath: string): Pic
  * the driver's name; a lone --pdb file is always tried, so a wrong one is reported),
  * --pdb directories, then beside the driver, then the debug record's own path.
  */
-export function pdbPathsFor(settings: SourceSettings, driverPath: string, codeView: CodeViewInfo | undefined): string[] {
+export function pdbPathsFor(settings: SourceSettings, driverPath: string, codeView: Pick<CodeViewInfo, 'pdbPath'> | undefined): string[] {
   const recorded = codeView ? unescapePath(codeView.pdbPath) : undefined;
   const names = new Set<string>([`${basename(driverPath, extname(driverPath))}.pdb`.toLowerCase()]);
   if (recorded) names.add(windowsBasename(recorded).toLowerCase());
@@ -48,6 +49,20 @@ export function pdbPathsFor(settings: SourceSettings, driverPath: string, codeVi
   for (const dir of dirs) for (const n of names) found.push(join(dir, n));
   if (settings.lookup && recorded && isAbsolute(recorded)) found.push(recorded);
   return [...new Set(found)].filter((p) => isFile(p));
+}
+
+/**
+ * Whether a report stored by --db still says what this scan would about the driver's PDB: it
+ * used one that is still among the candidates, or it had none and there is none now. A PDB
+ * put beside the driver since (or one that was ignored, perhaps replaced since) means analysing
+ * the file again; the candidates are found from the debug record's path the report kept.
+ */
+export function samePdbAsStored(settings: SourceSettings, stored: FileReport): boolean {
+  if (settings.pdbPaths.length === 0 && !settings.lookup) return true;
+  const recorded = stored.image?.pdbPath;
+  const candidates = pdbPathsFor(settings, stored.path, recorded === undefined ? undefined : { pdbPath: recorded }).map(shown);
+  if (!stored.pdb) return candidates.length === 0;
+  return stored.pdb.status === 'used' && candidates.includes(stored.pdb.path);
 }
 
 function readCandidates(paths: readonly string[], maxFileSize: number): PdbCandidate[] {

@@ -26,10 +26,14 @@ export class ResultsDb {
   /** Reports written to the database in this run. */
   stored = 0;
   private readonly fromDb = new WeakSet<FileReport>();
+  /** Contents whose stored report lookup() found out of date: the next save replaces it. */
+  private readonly outdated = new Set<string>();
   private readonly selectReport: Statement<[string, string, string], { report: string }>;
   private readonly insertFile: Statement<[Row]>;
   private readonly insertFinding: Statement<[Row]>;
   private readonly insertPath: Statement<[Row]>;
+  private readonly deleteFile: Statement<[Row]>;
+  private readonly deleteFindings: Statement<[Row]>;
   private batchStart: number | undefined;
   private batchFiles = 0;
 
@@ -45,14 +49,25 @@ export class ResultsDb {
     this.insertFinding = db.prepare(`INSERT OR IGNORE INTO findings VALUES (@sha256, @tool_version, @settings, @seq, @rule_id, @severity,
       @message_id, @rva, @function, @section, @message, @fingerprint)`);
     this.insertPath = db.prepare('INSERT OR IGNORE INTO paths VALUES (@path, @sha256, @tool_version, @settings, @first_seen)');
+    const key = 'sha256 = @sha256 AND tool_version = @tool_version AND settings = @settings';
+    this.deleteFile = db.prepare(`DELETE FROM files WHERE ${key}`);
+    this.deleteFindings = db.prepare(`DELETE FROM findings WHERE ${key}`);
   }
 
-  /** The stored report of this content, under the path it has now; undefined when not stored. */
-  lookup(sha256: string, path: string): FileReport | undefined {
+  /**
+   * The stored report of this content, under the path it has now; undefined when not stored,
+   * or when `current` says it is out of date here (a PDB found now that was not then): the
+   * fresh report then replaces it.
+   */
+  lookup(sha256: string, path: string, current?: (stored: FileReport) => boolean): FileReport | undefined {
     if (sha256 === '') return undefined;
     const row = this.selectReport.get(sha256, TOOL_VERSION, this.settings);
     if (!row) return undefined;
     const report = { ...(JSON.parse(row.report) as FileReport), path };
+    if (current && !current(report)) {
+      this.outdated.add(sha256);
+      return undefined;
+    }
     this.fromDb.add(report);
     this.reused++;
     return report;
@@ -78,6 +93,10 @@ export class ResultsDb {
     const now = new Date().toISOString();
     this.insertPath.run({ ...key, path: report.path, first_seen: now });
     if (!this.fromDb.has(report)) {
+      if (this.outdated.delete(report.sha256)) {
+        this.deleteFile.run(key);
+        this.deleteFindings.run(key);
+      }
       this.insertFile.run({ ...key, ...fileColumns(report), report: JSON.stringify(report), stored_at: now });
       report.findings.forEach((f, seq) => this.insertFinding.run({ ...key, ...findingColumns(f), seq }));
       this.stored++;

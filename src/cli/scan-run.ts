@@ -23,7 +23,7 @@ import { checkOutputPath, fileSink, githubPaths, OutputPathError, renderFileSafe
 import { ignoreFilter, loadBaseline, loadBlocklist, loadConfig, relativePath } from './policy-files.js';
 import { openResultsDb, type ResultsDb, ResultsDbError, scanStoreSettings } from './results-db.js';
 import { scanEach } from './scan-command.js';
-import type { SourceSettings } from './pdb-lookup.js';
+import { samePdbAsStored, type SourceSettings } from './pdb-lookup.js';
 import type { ScanProgress } from './scan-progress.js';
 import type { Shard } from './shard.js';
 import { describe } from './walk.js';
@@ -126,6 +126,7 @@ async function scanInto(paths: string[], flags: ResolvedFlags, { writer, toFile,
     return ExitCode.output;
   }
   const filter = { ...(ignore ? { ignore } : {}), ...(flags.shard ? { shard: flags.shard } : {}) };
+  const sources = sourceSettings(flags);
   const progress = stderr.isTTY === true && !flags.quiet ? await startProgress(stderr, paths, filter) : undefined;
   const clearProgress = () => progress?.clear();
   // Each file's report is written as soon as it is made; only the summary counts stay.
@@ -138,9 +139,9 @@ async function scanInto(paths: string[], flags: ResolvedFlags, { writer, toFile,
         ...filter,
         ...(blocklist ? { blocklist } : {}),
         ...(flags.imageOnly ? { imageOnly: true } : {}),
-        ...(db ? { stored: (sha256: string, path: string) => db.lookup(sha256, path) } : {}),
+        ...(db ? { stored: (sha256: string, path: string) => db.lookup(sha256, path, (report) => samePdbAsStored(sources, report)) } : {}),
         jobs: flags.jobs,
-        sources: sourceSettings(flags),
+        sources,
         targetOs: flags.targetOs,
         failOn: flags.failOn,
         maxFileSize: flags.maxFileSize,

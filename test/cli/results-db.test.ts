@@ -1,7 +1,7 @@
 /** --db: reports stored by content, reused on the next run, a resumed scan complete, bad paths refused. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -9,6 +9,8 @@ import Sqlite from 'better-sqlite3';
 import type { FileReport, ScanReport } from '../../src/index.js';
 import { runCli } from '../helpers/cli.js';
 import { callFixtures, cliEntry, imageFixtures, repoRoot } from '../helpers/paths.js';
+
+const pdbFixtures = join(repoRoot, 'test', 'fixtures', 'pdb', 'bin');
 import { reportSchemaErrors } from '../helpers/schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hvci-db-'));
@@ -146,6 +148,39 @@ describe('--db results.sqlite', () => {
       merged.close();
       whole.close();
     }
+  });
+
+  it('a PDB put beside the driver after it was stored: the driver is analysed again with it and the stored report replaced; then reused', () => {
+    const drivers = join(dir, 'pdb-later');
+    mkdirSync(drivers);
+    const sys = join(drivers, 'rxdrv.x64.sys');
+    copyFileSync(join(pdbFixtures, 'rxdrv.x64.sys'), sys);
+    const pdbDb = join(dir, 'pdb-later.sqlite');
+    const withoutPdb = scanJson(['--db', pdbDb, sys]);
+    const stale = withoutPdb.report.files[0] as FileReport;
+    assert.equal(stale.pdb, undefined, 'no PDB beside it yet');
+    assert.ok(stale.findings.length > 0 && stale.findings.every((f) => f.source === undefined));
+    assert.equal(scanJson(['--db', pdbDb, sys]).report.summary.reused, 1, 'nothing changed: reused');
+
+    copyFileSync(join(pdbFixtures, 'rxdrv.x64.pdb'), join(drivers, 'rxdrv.x64.pdb'));
+    const withPdb = scanJson(['--db', pdbDb, sys]);
+    assert.equal(withPdb.report.summary.reused, 0, 'the PDB beside it makes the stored report out of date');
+    const fresh = withPdb.report.files[0] as FileReport;
+    assert.equal(fresh.pdb?.status, 'used');
+    assert.ok(fresh.findings.some((f) => f.source !== undefined), 'findings have source lines now');
+    const rows = query<{ report: string }>(pdbDb, `SELECT report FROM files WHERE sha256 = '${fresh.sha256}'`);
+    assert.equal(rows.length, 1, 'replaced, not added');
+    assert.equal((JSON.parse(rows[0]?.report ?? '{}') as FileReport).pdb?.status, 'used');
+    const findingRows = query<{ n: number }>(pdbDb, `SELECT count(*) AS n FROM findings WHERE sha256 = '${fresh.sha256}'`);
+    assert.equal(findingRows[0]?.n, fresh.findings.length);
+
+    const again = scanJson(['--db', pdbDb, sys]);
+    assert.equal(again.report.summary.reused, 1, 'with the PDB still there: reused');
+    assert.deepEqual(again.report.files, withPdb.report.files);
+    rmSync(join(drivers, 'rxdrv.x64.pdb'));
+    const removed = scanJson(['--db', pdbDb, sys]);
+    assert.equal(removed.report.summary.reused, 0, 'the PDB it used is gone: analysed again');
+    assert.equal((removed.report.files[0] as FileReport).pdb, undefined);
   });
 
   it('a file that is not SQLite, or a SQLite database of something else, is a usage error and is left alone', () => {
