@@ -87,8 +87,20 @@ function windowsBasename(p: string): string {
   return p.split(/[\\/]/).pop() ?? p;
 }
 
-const isDirectory = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
-const isFile = (p: string) => statSync(p, { throwIfNoEntry: false })?.isFile() === true;
+/**
+ * What is at a candidate path, never throwing: a path named by the driver's debug record may
+ * sit under a directory this user cannot search (EACCES), and the --db lookup asks outside
+ * the analysis's own error handling, where a throw would end the scan.
+ */
+function statOf(p: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+const isDirectory = (p: string) => statOf(p)?.isDirectory() === true;
+const isFile = (p: string) => statOf(p)?.isFile() === true;
 
 /** A path as reports show it: relative to the current directory when inside it. */
 function shown(p: string): string {
